@@ -1,0 +1,1 @@
+#include "parallel/chunk_plan.hpp"
