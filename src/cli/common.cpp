@@ -1,0 +1,31 @@
+#include "cli/common.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+namespace tasnap::cli {
+
+std::string resolve_db_uri(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("TASNAP_DB"); env && *env) return env;
+  return "sqlite:tasnap.db";
+}
+
+void add_db_options(CLI::App& command, GlobalOptions& options) {
+  command.add_option("--db", options.db.uri,
+                     "Database: sqlite:PATH, postgresql://... or a libpq key=value string "
+                     "(default: $TASNAP_DB, else sqlite:tasnap.db)");
+  command.add_option("--prices-table", options.db.tables.prices, "Price bar table")->capture_default_str();
+  command.add_option("--snapshots-table", options.db.tables.snapshots, "Snapshot table")->capture_default_str();
+  command.add_option("--runs-table", options.db.tables.runs, "Run log table")->capture_default_str();
+  command.add_option("--run-ranks-table", options.db.tables.run_ranks, "Per-rank run telemetry table")
+      ->capture_default_str();
+  command.add_option("--run-tickers-table", options.db.tables.run_tickers, "Per-ticker run digest table")
+      ->capture_default_str();
+  command.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+}
+
+}  // namespace tasnap::cli
