@@ -1,0 +1,1 @@
+// Owned by the SQLite/data engineer; placeholder so the project links.

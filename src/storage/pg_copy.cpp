@@ -1,0 +1,1 @@
+// Owned by the PostgreSQL engineer: binary COPY encoding and decoding.

@@ -1,0 +1,1 @@
+# PostgreSQL backend tests (tasnap_add_gtest calls, LABELS db).

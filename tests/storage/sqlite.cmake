@@ -1,0 +1,1 @@
+# SQLite backend, loader and generator tests (tasnap_add_gtest calls).
