@@ -15,7 +15,16 @@ namespace tasnap::cli {
 struct GlobalOptions {
   storage::DbConfig db;
   std::string log_level = "info";
+
+  // The process arguments, for MPI initialisation and for relaunching under mpirun.
+  int argc = 0;
+  char** argv = nullptr;
 };
+
+// Sends log lines to stderr as "<time> [rank R] <level>: <message>"; the rank
+// tag appears when rank >= 0. Ranks above 0 log warnings and errors only,
+// unless the level asks for debug or trace.
+void setup_logging(const std::string& level, int rank = -1);
 
 // Adds --db, --prices-table, --snapshots-table, --runs-table, --run-ranks-table,
 // --run-tickers-table and --log-level to `command`, bound to `options`.

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   cli::GlobalOptions options;
+  options.argc = argc;
+  options.argv = argv;
+  cli::setup_logging(options.log_level);
   int exit_status = exit_code::kSuccess;
   cli::register_data_commands(app, options, exit_status);
   cli::register_run_commands(app, options, exit_status);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cstdio>
 
 namespace tasnap {
@@ -30,6 +31,24 @@ std::string Digest::to_string() const {
   std::snprintf(text, sizeof text, "%016llx:%llu", static_cast<unsigned long long>(sum),
                 static_cast<unsigned long long>(rows));
   return text;
+}
+
+}  // namespace tasnap
+
+namespace tasnap {
+
+std::optional<Digest> Digest::parse(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon != 16) return std::nullopt;
+
+  Digest digest;
+  const char* sum_end = text.data() + colon;
+  const auto sum_result = std::from_chars(text.data(), sum_end, digest.sum, 16);
+  if (sum_result.ec != std::errc{} || sum_result.ptr != sum_end) return std::nullopt;
+  const char* rows_end = text.data() + text.size();
+  const auto rows_result = std::from_chars(sum_end + 1, rows_end, digest.rows, 10);
+  if (rows_result.ec != std::errc{} || rows_result.ptr != rows_end) return std::nullopt;
+  return digest;
 }
 
 }  // namespace tasnap

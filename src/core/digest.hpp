@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/snapshot_row.hpp"
 
@@ -32,6 +34,9 @@ struct Digest {
 
   // "<16 hex digits of the sum>:<row count>".
   std::string to_string() const;
+
+  // Reads the form written by to_string(); nullopt for anything else.
+  static std::optional<Digest> parse(std::string_view text);
 
   bool operator==(const Digest&) const = default;
 };
