@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "cli/common.hpp"
@@ -18,6 +19,8 @@ namespace tasnap::cli {
 
 namespace {
 
+constexpr int kWorkersNotGiven = std::numeric_limits<int>::min();
+
 // Flags as typed, converted and checked once the command line is complete.
 struct JobFlags {
   std::string date;
@@ -29,7 +32,7 @@ struct JobFlags {
   std::string tickers_file;
   std::string telemetry_json;
   int max_retries = 3;
-  int workers = 0;  // 0 = not given
+  int workers = kWorkersNotGiven;
 };
 
 run::RunOptions to_run_options(const JobFlags& flags, const GlobalOptions& global, run::Mode mode) {
@@ -61,7 +64,7 @@ run::RunOptions to_run_options(const JobFlags& flags, const GlobalOptions& globa
   }
   options.max_retries = flags.max_retries;
   options.telemetry_json = flags.telemetry_json;
-  if (flags.workers != 0) {
+  if (flags.workers != kWorkersNotGiven) {
     if (flags.workers < 1) {
       throw InputError("Invalid --workers " + std::to_string(flags.workers) + ". Give 1 or more ranks.");
     }
