@@ -2,28 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace tasnap::engine {
 
-void PreparedBars::clear() {
-  trade_date.clear();
-  open.clear();
-  high.clear();
-  low.clear();
-  close.clear();
-  volume.clear();
-  raw_high.clear();
-  raw_low.clear();
-  raw_close.clear();
-  raw_volume.clear();
-  price_factor.clear();
-  split_product.clear();
-  previous_year_end.clear();
+void PreparedBars::resize(std::size_t n) {
+  trade_date.resize(n);
+  for (std::vector<double>* column : {&open, &high, &low, &close, &volume, &raw_high, &raw_low,
+                                      &raw_close, &raw_volume, &price_factor, &split_product}) {
+    column->resize(n);
+  }
+  previous_year_end.resize(n);
 }
 
 namespace {
 
 bool is_positive_price(double value) { return std::isfinite(value) && value > 0.0; }
+
+// The common case of invalid_bar_reason without branches: true when the bar is valid.
+bool is_valid_bar(const RawBarsView& bars, std::size_t index) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  constexpr std::uint8_t kRequired = null_bit::kOpen | null_bit::kHigh | null_bit::kLow |
+                                     null_bit::kClose | null_bit::kVolume;
+  const std::uint8_t nulls = bars.nulls[index];
+  const double adj = (nulls & null_bit::kAdjClose) ? 1.0 : bars.adj_close[index];
+  const double split = (nulls & null_bit::kSplitFactor) ? 1.0 : bars.split_factor[index];
+  const double open = bars.open[index], high = bars.high[index], low = bars.low[index];
+  const double close = bars.close[index];
+
+  // NaN fails every comparison, so (v > 0) & (v < inf) is "finite and positive".
+  bool valid = (nulls & kRequired) == 0;
+  valid &= (open > 0.0) & (open < kInf) & (high > 0.0) & (high < kInf);
+  valid &= (low > 0.0) & (low < kInf) & (close > 0.0) & (close < kInf);
+  valid &= (adj > 0.0) & (adj < kInf) & (split > 0.0) & (split < kInf);
+  valid &= (high >= low) & (bars.volume[index] >= 0);
+  return valid;
+}
 
 bool is_sorted_by_date(const RawBarsView& bars) {
   for (std::size_t i = 1; i < bars.size(); ++i) {
@@ -37,30 +51,31 @@ bool in_range(Date date, const HistoryRange& range) {
   return !range.history_start || date >= *range.history_start;
 }
 
-void append_bar(const RawBarsView& bars, std::size_t index, PreparedBars& out) {
+// Writes bar `index` of the input as prepared bar `at`.
+// `product` carries P_t from the previous valid bar to this one.
+void store_bar(const RawBarsView& bars, std::size_t index, std::size_t at, double& product,
+               PreparedBars& out) {
   const std::uint8_t nulls = bars.nulls[index];
   const double raw_close = bars.close[index];
-  const double adj_close = (nulls & null_bit::kAdjClose) ? raw_close : bars.adj_close[index];
   const double split = (nulls & null_bit::kSplitFactor) ? 1.0 : bars.split_factor[index];
 
   // A NULL adj_close means no adjustment, so the factor is exactly 1.
-  const double factor = (nulls & null_bit::kAdjClose) ? 1.0 : adj_close / raw_close;
-  const double previous_product = out.split_product.empty() ? 1.0 : out.split_product.back();
-  const double product = previous_product * split;
+  const double factor = (nulls & null_bit::kAdjClose) ? 1.0 : bars.adj_close[index] / raw_close;
+  product *= split;
   const double raw_volume = static_cast<double>(bars.volume[index]);
 
-  out.trade_date.push_back(bars.trade_date[index]);
-  out.open.push_back(bars.open[index] * factor);
-  out.high.push_back(bars.high[index] * factor);
-  out.low.push_back(bars.low[index] * factor);
-  out.close.push_back(raw_close * factor);
-  out.volume.push_back(raw_volume / product);
-  out.raw_high.push_back(bars.high[index]);
-  out.raw_low.push_back(bars.low[index]);
-  out.raw_close.push_back(raw_close);
-  out.raw_volume.push_back(raw_volume);
-  out.price_factor.push_back(factor);
-  out.split_product.push_back(product);
+  out.trade_date[at] = bars.trade_date[index];
+  out.open[at] = bars.open[index] * factor;
+  out.high[at] = bars.high[index] * factor;
+  out.low[at] = bars.low[index] * factor;
+  out.close[at] = raw_close * factor;
+  out.volume[at] = raw_volume / product;
+  out.raw_high[at] = bars.high[index];
+  out.raw_low[at] = bars.low[index];
+  out.raw_close[at] = raw_close;
+  out.raw_volume[at] = raw_volume;
+  out.price_factor[at] = factor;
+  out.split_product[at] = product;
 }
 
 // For each bar, the index of the last bar of the previous calendar year, or -1
@@ -69,15 +84,20 @@ void fill_previous_year_end(PreparedBars& out) {
   std::int32_t last_of_previous_year = -1;
   int previous_year = 0;
   int current_year = 0;
+  std::int32_t next_year_start = 0;  // first day of current_year + 1, so year_of runs once a year
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const int year = year_of(out.trade_date[i]);
-    if (i > 0 && year != current_year) {
-      last_of_previous_year = static_cast<std::int32_t>(i - 1);
-      previous_year = current_year;
+    const Date date = out.trade_date[i];
+    if (i == 0 || date.days >= next_year_start) {
+      const int year = year_of(date);
+      if (i > 0) {
+        last_of_previous_year = static_cast<std::int32_t>(i - 1);
+        previous_year = current_year;
+      }
+      current_year = year;
+      next_year_start = make_date(year + 1, 1, 1).days;
     }
-    current_year = year;
-    const bool has_previous = last_of_previous_year >= 0 && previous_year == year - 1;
-    out.previous_year_end.push_back(has_previous ? last_of_previous_year : -1);
+    const bool has_previous = last_of_previous_year >= 0 && previous_year == current_year - 1;
+    out.previous_year_end[i] = has_previous ? last_of_previous_year : -1;
   }
 }
 
@@ -107,8 +127,10 @@ const char* invalid_bar_reason(const RawBarsView& bars, std::size_t index) {
 
 void prepare_bars(const RawBarsView& bars, const HistoryRange& range, PreparedBars& out,
                   BadBarReport& bad, PrepScratch& scratch) {
-  out.clear();
   bad.clear();
+  out.resize(bars.size());  // an upper bound, trimmed to the valid bars below
+  std::size_t count = 0;
+  double split_product = 1.0;
 
   // Storage delivers bars sorted, so sorting is only paid for when the input is out of order.
   const bool sorted = is_sorted_by_date(bars);
@@ -125,16 +147,19 @@ void prepare_bars(const RawBarsView& bars, const HistoryRange& range, PreparedBa
     const std::size_t index = sorted ? k : scratch.order[k];
     if (!in_range(bars.trade_date[index], range)) continue;
 
-    if (const char* reason = invalid_bar_reason(bars, index)) {
+    const char* reason = is_valid_bar(bars, index) ? nullptr : invalid_bar_reason(bars, index);
+    if (reason) {
       ++bad.count;
       if (bad.first.size() < BadBarReport::kMaxKept) {
         bad.first.push_back({bars.trade_date[index], reason});
       }
       continue;
     }
-    append_bar(bars, index, out);
+    store_bar(bars, index, count, split_product, out);
+    ++count;
   }
 
+  out.resize(count);
   fill_previous_year_end(out);
 }
 

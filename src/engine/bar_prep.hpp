@@ -27,7 +27,9 @@ struct PreparedBars {
   std::vector<std::int32_t> previous_year_end;  // last bar of the previous calendar year, or -1
 
   std::size_t size() const { return trade_date.size(); }
-  void clear();
+
+  // Resizes every column; growing from a previous size only initializes the new tail.
+  void resize(std::size_t n);
 };
 
 // Scratch space of prepare_bars, kept so repeated calls do not allocate.

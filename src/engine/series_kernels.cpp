@@ -13,15 +13,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void fill_nan(std::span<double> out) { std::fill(out.begin(), out.end(), kNaN); }
 
-double true_range(double high, double low, double previous_close) {
-  double greatest = high - low;
-  const double to_high = std::fabs(previous_close - high);
-  if (to_high > greatest) greatest = to_high;
-  const double to_low = std::fabs(low - previous_close);
-  if (to_low > greatest) greatest = to_low;
-  return greatest;
-}
-
 // EMA over in[first..] seeded with the mean of in[first .. first+period-1]. It
 // writes from index first+period-1 on.
 void ema_from(std::span<const double> in, std::size_t first, int period, std::span<double> out) {
@@ -59,9 +50,58 @@ void sma_series(std::span<const double> in, int period, std::span<double> out) {
   }
 }
 
+void sma_series_batch(std::span<const double> in, std::span<const SmaRequest> requests) {
+  constexpr std::size_t kMaxBatch = 8;
+  double total[kMaxBatch] = {};
+  const std::size_t count = std::min(requests.size(), kMaxBatch);
+  for (std::size_t r = 0; r < count; ++r) fill_nan(requests[r].out);
+
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    for (std::size_t r = 0; r < count; ++r) {
+      const auto p = static_cast<std::size_t>(requests[r].period);
+      total[r] += in[i];
+      if (i + 1 < p) continue;
+      const double window_total = total[r];
+      total[r] -= in[i + 1 - p];
+      requests[r].out[i] = window_total / requests[r].period;
+    }
+  }
+}
+
 void ema_series(std::span<const double> in, int period, std::span<double> out) {
   fill_nan(out);
   ema_from(in, 0, period, out);
+}
+
+void ema_series_batch(std::span<const double> in, std::span<const EmaRequest> requests) {
+  constexpr std::size_t kMaxBatch = 8;
+  double sum[kMaxBatch] = {};
+  double ema[kMaxBatch] = {};
+  double k[kMaxBatch] = {};
+  std::size_t seed_last[kMaxBatch] = {};
+  const std::size_t count = std::min(requests.size(), kMaxBatch);
+  for (std::size_t r = 0; r < count; ++r) {
+    fill_nan(requests[r].out);
+    k[r] = 2.0 / static_cast<double>(requests[r].period + 1);
+    seed_last[r] = requests[r].first + static_cast<std::size_t>(requests[r].period) - 1;
+  }
+
+  // Same operations in the same order as ema_from, request by request.
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    for (std::size_t r = 0; r < count; ++r) {
+      if (i < requests[r].first) continue;
+      if (i < seed_last[r]) {
+        sum[r] += in[i];
+      } else if (i == seed_last[r]) {
+        sum[r] += in[i];
+        ema[r] = sum[r] / requests[r].period;
+        requests[r].out[i] = ema[r];
+      } else {
+        ema[r] = ((in[i] - ema[r]) * k[r]) + ema[r];
+        requests[r].out[i] = ema[r];
+      }
+    }
+  }
 }
 
 void bbands_variance_series(std::span<const double> in, std::span<const double> sma, int period,
@@ -85,69 +125,35 @@ void bbands_variance_series(std::span<const double> in, std::span<const double> 
 
 void rsi_series(std::span<const double> close, int period, std::span<double> out) {
   fill_nan(out);
-  const std::size_t n = close.size();
-  const std::size_t p = static_cast<std::size_t>(period);
-  if (n < p + 1) return;
-
-  // Seed: plain means of the gains and losses over the first `period` changes.
-  double gain = 0.0;
-  double loss = 0.0;
-  for (std::size_t i = 1; i <= p; ++i) {
-    const double change = close[i] - close[i - 1];
-    if (change < 0) {
-      loss -= change;
-    } else {
-      gain += change;
-    }
-  }
-  loss /= period;
-  gain /= period;
-
-  auto rsi_of = [](double g, double l) {
-    const double total = g + l;
-    return ta_is_zero(total) ? 0.0 : 100.0 * (g / total);
-  };
-  out[p] = rsi_of(gain, loss);
-
-  for (std::size_t i = p + 1; i < n; ++i) {
-    const double change = close[i] - close[i - 1];
-    loss *= (period - 1);
-    gain *= (period - 1);
-    if (change < 0) {
-      loss -= change;
-    } else {
-      gain += change;
-    }
-    loss /= period;
-    gain /= period;
-    out[i] = rsi_of(gain, loss);
-  }
+  RsiStep rsi{period};
+  for (std::size_t i = 1; i < close.size(); ++i) out[i] = rsi(i, close[i] - close[i - 1]);
 }
 
 void macd_series(std::span<const double> close, int fast, int slow, int signal,
                  std::span<double> macd, std::span<double> macd_signal, std::span<double> hist) {
+  std::vector<double> fast_ema(close.size(), kNaN), slow_ema(close.size(), kNaN);
+  ema_from(close, macd_fast_first(fast, slow), fast, fast_ema);
+  ema_from(close, 0, slow, slow_ema);
+  macd_from_emas(fast_ema, slow_ema, slow, signal, macd, macd_signal, hist);
+}
+
+void macd_from_emas(std::span<const double> fast_ema, std::span<const double> slow_ema, int slow,
+                    int signal, std::span<double> macd, std::span<double> macd_signal,
+                    std::span<double> hist) {
   fill_nan(macd);
   fill_nan(macd_signal);
   fill_nan(hist);
-  const std::size_t n = close.size();
+  const std::size_t n = slow_ema.size();
   const std::size_t slow_first = static_cast<std::size_t>(slow - 1);  // first slow EMA value
   const std::size_t first_output = slow_first + static_cast<std::size_t>(signal - 1);
   if (n <= first_output) return;
 
-  // The line goes into `hist` first; both EMAs are kept in `macd_signal` and `macd`.
-  ema_from(close, 0, slow, macd_signal);
-  ema_from(close, slow_first + 1 - static_cast<std::size_t>(fast), fast, macd);
-  for (std::size_t i = slow_first; i < n; ++i) hist[i] = macd[i] - macd_signal[i];
-
-  // Signal EMA over the line from its first value; the line is only reported from
-  // the signal's first value on, as TA-Lib does.
-  fill_nan(macd_signal);
+  // The line from the slow EMA's first value goes into `hist` for the signal EMA.
+  for (std::size_t i = slow_first; i < n; ++i) hist[i] = fast_ema[i] - slow_ema[i];
   ema_from(hist, slow_first, signal, macd_signal);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i < first_output) {
-      macd[i] = kNaN;
-      continue;
-    }
+
+  // TA-Lib reports the line only from the signal's first value on.
+  for (std::size_t i = first_output; i < n; ++i) {
     macd[i] = hist[i];
     hist[i] = macd[i] - macd_signal[i];
   }
@@ -157,27 +163,10 @@ void macd_series(std::span<const double> close, int fast, int slow, int signal,
 void atr_series(std::span<const double> high, std::span<const double> low,
                 std::span<const double> close, int period, std::span<double> out) {
   fill_nan(out);
-  const std::size_t n = close.size();
-  const std::size_t p = static_cast<std::size_t>(period);
-  if (n < p + 1) return;
-
-  double total = 0.0;
-  for (std::size_t i = 1; i <= p; ++i) total += true_range(high[i], low[i], close[i - 1]);
-  double atr = total / period;
-  out[p] = atr;
-
-  for (std::size_t i = p + 1; i < n; ++i) {
-    atr *= (period - 1);
-    atr += true_range(high[i], low[i], close[i - 1]);
-    atr /= period;
-    out[i] = atr;
+  AtrStep atr{period};
+  for (std::size_t i = 1; i < close.size(); ++i) {
+    out[i] = atr(i, true_range(high[i], low[i], close[i - 1]));
   }
-}
-
-DirectionalMove directional_move(double up, double down) {
-  if (down > 0 && up < down) return DirectionalMove::minus;
-  if (up > 0 && up > down) return DirectionalMove::plus;
-  return DirectionalMove::none;
 }
 
 void directional_near_ties(std::span<const double> high, std::span<const double> low,
@@ -201,71 +190,17 @@ void directional_series(std::span<const double> high, std::span<const double> lo
   fill_nan(plus_di);
   fill_nan(minus_di);
   fill_nan(adx);
-  const std::size_t n = close.size();
-  const std::size_t p = static_cast<std::size_t>(period);
-  if (n < p + 1) return;
-
-  double plus_dm = 0.0;
-  double minus_dm = 0.0;
-  double tr = 0.0;
-  double dx_total = 0.0;
-  double adx_value = 0.0;
-  const std::size_t adx_first = 2 * p - 1;
+  DirectionalStep directional{period};
   std::size_t next_tie = 0;
-
-  for (std::size_t i = 1; i < n; ++i) {
+  for (std::size_t i = 1; i < close.size(); ++i) {
     const double up = high[i] - high[i - 1];
     const double down = low[i - 1] - low[i];
-    DirectionalMove move = DirectionalMove::none;
-    if (next_tie < near_ties.size() && near_ties[next_tie] == i) {
-      move = tie_moves[next_tie++];
-    } else {
-      move = directional_move(up, down);
-    }
-
-    const bool seeding = i < p;  // the first period-1 moves are summed without decay
-    if (!seeding) {
-      minus_dm -= minus_dm / period;
-      plus_dm -= plus_dm / period;
-    }
-    if (move == DirectionalMove::minus) {
-      minus_dm += down;
-    } else if (move == DirectionalMove::plus) {
-      plus_dm += up;
-    }
-    const double range = true_range(high[i], low[i], close[i - 1]);
-    tr = seeding ? tr + range : tr - tr / period + range;
-    if (seeding) continue;
-
-    // DI and DX; a zero true range gives DI 0 and leaves the ADX unchanged.
-    double dx = 0.0;
-    bool has_dx = false;
-    if (ta_is_zero(tr)) {
-      plus_di[i] = 0.0;
-      minus_di[i] = 0.0;
-    } else {
-      const double minus = 100.0 * (minus_dm / tr);
-      const double plus = 100.0 * (plus_dm / tr);
-      plus_di[i] = plus;
-      minus_di[i] = minus;
-      const double sum = minus + plus;
-      if (!ta_is_zero(sum)) {
-        dx = 100.0 * (std::fabs(minus - plus) / sum);
-        has_dx = true;
-      }
-    }
-
-    if (i < adx_first) {
-      if (has_dx) dx_total += dx;
-      continue;
-    }
-    if (i == adx_first) {
-      if (has_dx) dx_total += dx;
-      adx_value = dx_total / period;
-    } else if (has_dx) {
-      adx_value = (adx_value * (period - 1) + dx) / period;
-    }
-    adx[i] = adx_value;
+    const DirectionalMove move = tie_move_or_rule(near_ties, tie_moves, next_tie, i, up, down);
+    const DirectionalValue value =
+        directional(i, up, down, move, true_range(high[i], low[i], close[i - 1]));
+    plus_di[i] = value.plus_di;
+    minus_di[i] = value.minus_di;
+    adx[i] = value.adx;
   }
 }
 
@@ -279,13 +214,13 @@ void obv_series(std::span<const double> close, std::span<const double> volume,
   for (std::size_t i = 1; i < n; ++i) {
     const double change = close[i] - close[i - 1];
     const double scale = std::max(std::fabs(close[i]), std::fabs(close[i - 1]));
-    if (std::fabs(change) <= 1e-13 * scale) {
-      near_ties.push_back(static_cast<std::uint32_t>(i));
-    } else if (change > 0) {
-      obv += volume[i];
-    } else {
-      obv -= volume[i];
-    }
+    const bool near_tie = std::fabs(change) <= 1e-13 * scale;
+    if (near_tie) near_ties.push_back(static_cast<std::uint32_t>(i));
+
+    // obv + (-v) is obv - v exactly, and obv + 0 is obv (obv is never -0), so
+    // one selected addend replaces TA-Lib's branches, which noisy closes mispredict.
+    const double signed_volume = change > 0 ? volume[i] : -volume[i];
+    obv += near_tie ? 0.0 : signed_volume;
     out[i] = obv;
   }
 }

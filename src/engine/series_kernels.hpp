@@ -4,22 +4,42 @@
 // element D whether the input ends at D or continues past it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "engine/wilder_steps.hpp"
+
 namespace tasnap::engine {
-
-// TA-Lib 0.6 treats |v| < 1e-14 as zero (TA_EPSILON); 0.4 used 1e-8.
-inline constexpr double kTaEpsilon = 1e-14;
-
-inline bool ta_is_zero(double value) { return -kTaEpsilon < value && value < kTaEpsilon; }
 
 // SMA(period) with TA-Lib's running sum (add the new value, subtract the oldest).
 void sma_series(std::span<const double> in, int period, std::span<double> out);
 
+// One SMA of a batch.
+struct SmaRequest {
+  int period;
+  std::span<double> out;
+};
+
+// Computes several SMAs of one input in a single pass, each with the same
+// operations (and bits) as sma_series.
+void sma_series_batch(std::span<const double> in, std::span<const SmaRequest> requests);
+
 // EMA(period) seeded with the SMA of the first `period` values, k = 2 / (period + 1).
 void ema_series(std::span<const double> in, int period, std::span<double> out);
+
+// One EMA of a batch: `period` values seeded with the mean of in[first .. first+period-1].
+struct EmaRequest {
+  std::size_t first;
+  int period;
+  std::span<double> out;
+};
+
+// Computes several EMAs of one input in a single pass. Each output gets the
+// same bits as its own EMA would, but the independent recursions overlap in
+// the CPU instead of each waiting on its own latency chain.
+void ema_series_batch(std::span<const double> in, std::span<const EmaRequest> requests);
 
 // Population variance over `period` values as TA-Lib's BBANDS computes it: a
 // running sum of squares / period minus the squared moving average `sma`.
@@ -36,21 +56,36 @@ void rsi_series(std::span<const double> close, int period, std::span<double> out
 void macd_series(std::span<const double> close, int fast, int slow, int signal,
                  std::span<double> macd, std::span<double> macd_signal, std::span<double> hist);
 
+// The fast EMA's first index for MACD(fast, slow, ...): its seed ends on the slow EMA's first value.
+constexpr std::size_t macd_fast_first(int fast, int slow) {
+  return static_cast<std::size_t>(slow - fast);
+}
+
+// MACD from precomputed EMAs: `fast_ema` seeded at macd_fast_first and
+// `slow_ema` seeded at 0, as macd_series computes them.
+void macd_from_emas(std::span<const double> fast_ema, std::span<const double> slow_ema, int slow,
+                    int signal, std::span<double> macd, std::span<double> macd_signal,
+                    std::span<double> hist);
+
 // ATR(period): the first value is the mean true range of bars 1..period, then Wilder smoothing.
 void atr_series(std::span<const double> high, std::span<const double> low,
                 std::span<const double> close, int period, std::span<double> out);
-
-// Which directional movement a bar contributes: TA-Lib's rule gives -DM when
-// down > 0 and up < down, else +DM when up > 0 and up > down, else neither.
-enum class DirectionalMove : std::int8_t { none, plus, minus };
-
-DirectionalMove directional_move(double up, double down);
 
 // Bars whose directional move is a near tie (up or down within 1e-13 of 0 or of
 // each other, relative to the price): the decision depends on the rounding of
 // D's adjustment, so the caller settles it per D.
 void directional_near_ties(std::span<const double> high, std::span<const double> low,
                            std::vector<std::uint32_t>& near_ties);
+
+// The move of bar i: tie_moves[k] when i is near_ties[k] (next_tie walks the
+// ties in order), else TA-Lib's rule on the basis up and down moves.
+inline DirectionalMove tie_move_or_rule(std::span<const std::uint32_t> near_ties,
+                                        std::span<const DirectionalMove> tie_moves,
+                                        std::size_t& next_tie, std::size_t i, double up,
+                                        double down) {
+  if (next_tie < near_ties.size() && near_ties[next_tie] == i) return tie_moves[next_tie++];
+  return directional_move(up, down);
+}
 
 // PLUS_DI, MINUS_DI and ADX with one period, sharing Wilder's smoothed +DM, -DM
 // and TR. The move of bar near_ties[k] is taken from tie_moves[k].

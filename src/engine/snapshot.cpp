@@ -14,7 +14,7 @@ namespace {
 // The full-history indicator series, one element per prepared bar.
 struct IndicatorSeries {
   std::vector<double> sma_20, sma_50, sma_200;
-  std::vector<double> ema_12, ema_26, ema_50, ema_200;
+  std::vector<double> ema_12, ema_26, ema_50, ema_200, macd_fast_ema;
   std::vector<double> bb_variance;
   std::vector<double> rsi_14;
   std::vector<double> macd, macd_signal, macd_hist;
@@ -27,7 +27,8 @@ struct IndicatorSeries {
 
   void resize(std::size_t n) {
     for (std::vector<double>* series :
-         {&sma_20, &sma_50, &sma_200, &ema_12, &ema_26, &ema_50, &ema_200, &bb_variance, &rsi_14,
+         {&sma_20, &sma_50, &sma_200, &ema_12, &ema_26, &ema_50, &ema_200, &macd_fast_ema,
+          &bb_variance, &rsi_14,
           &macd, &macd_signal, &macd_hist, &atr_14, &plus_di_14, &minus_di_14, &adx_14, &obv}) {
       series->resize(n);
     }
@@ -42,17 +43,17 @@ void compute_series(const PreparedBars& bars, std::size_t n, IndicatorSeries& s)
   const std::span<const double> low(bars.low.data(), n);
   const std::span<const double> volume(bars.volume.data(), n);
 
-  sma_series(close, 20, s.sma_20);
-  sma_series(close, 50, s.sma_50);
-  sma_series(close, 200, s.sma_200);
-  ema_series(close, 12, s.ema_12);
-  ema_series(close, 26, s.ema_26);
-  ema_series(close, 50, s.ema_50);
-  ema_series(close, 200, s.ema_200);
+  const SmaRequest smas[] = {{20, s.sma_20}, {50, s.sma_50}, {200, s.sma_200}};
+  sma_series_batch(close, smas);
+  // MACD's slow EMA is ema_26 (both seeded at the first bar); its fast EMA is seeded later.
+  const EmaRequest emas[] = {{0, 12, s.ema_12},
+                             {0, 26, s.ema_26},
+                             {0, 50, s.ema_50},
+                             {0, 200, s.ema_200},
+                             {macd_fast_first(12, 26), 12, s.macd_fast_ema}};
+  ema_series_batch(close, emas);
   bbands_variance_series(close, s.sma_20, 20, s.bb_variance);
-  rsi_series(close, 14, s.rsi_14);
-  macd_series(close, 12, 26, 9, s.macd, s.macd_signal, s.macd_hist);
-  atr_series(high, low, close, 14, s.atr_14);
+  macd_from_emas(s.macd_fast_ema, s.ema_26, 26, 9, s.macd, s.macd_signal, s.macd_hist);
   directional_near_ties(high, low, s.directional_ties);
   obv_series(close, volume, s.obv, s.obv_near_ties);
 }
@@ -79,13 +80,44 @@ void run_directional(const PreparedBars& bars, std::size_t n, IndicatorSeries& s
                      s.plus_di_14, s.minus_di_14, s.adx_14);
 }
 
-// Prepares +DI, -DI and ADX for the row of bar d. The series is recomputed only
-// when a near-tie decision up to d differs from the one it was computed with,
-// because element d depends on no other decision.
+// Runs RSI, ATR and +DI/-DI/ADX in one loop over bars [0, n), with the near-tie
+// moves already decided. Their division chains are independent, so the CPU
+// overlaps them. rsi_series, atr_series and directional_series take the same steps.
+void run_wilder_indicators(const PreparedBars& bars, std::size_t n, IndicatorSeries& s) {
+  const double* high = bars.high.data();
+  const double* low = bars.low.data();
+  const double* close = bars.close.data();
+  RsiStep rsi{14};
+  AtrStep atr{14};
+  DirectionalStep directional{14};
+  std::size_t next_tie = 0;
+  if (n > 0) {
+    s.rsi_14[0] = s.atr_14[0] = kNull;
+    s.plus_di_14[0] = s.minus_di_14[0] = s.adx_14[0] = kNull;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    const double range = true_range(high[i], low[i], close[i - 1]);
+    const double up = high[i] - high[i - 1];
+    const double down = low[i - 1] - low[i];
+    const DirectionalMove move =
+        tie_move_or_rule(s.directional_ties, s.tie_moves, next_tie, i, up, down);
+
+    s.rsi_14[i] = rsi(i, close[i] - close[i - 1]);
+    s.atr_14[i] = atr(i, range);
+    const DirectionalValue value = directional(i, up, down, move, range);
+    s.plus_di_14[i] = value.plus_di;
+    s.minus_di_14[i] = value.minus_di;
+    s.adx_14[i] = value.adx;
+  }
+}
+
+// Recomputes +DI, -DI and ADX for the row of bar d when a near-tie decision up
+// to d differs on d's basis from the one the series was computed with. Element
+// d depends on no later decision.
 void update_directional_for(const PreparedBars& bars, std::size_t n, std::size_t d,
-                            bool first_use, IndicatorSeries& s) {
+                            IndicatorSeries& s) {
   decide_tie_moves(bars, s.directional_ties, d, s.candidate_moves);
-  bool same = !first_use;
+  bool same = true;
   for (std::size_t k = 0; same && k < s.directional_ties.size(); ++k) {
     if (s.directional_ties[k] > d) break;
     same = s.candidate_moves[k] == s.tie_moves[k];
@@ -248,9 +280,11 @@ SkipReason SnapshotEngine::compute_row(std::string_view ticker, const RawBarsVie
   if (prepared.trade_date.back() != range.as_of) return SkipReason::no_bar_on_date;
 
   const std::size_t n = prepared.size();
-  compute_series(prepared, n, buffers_->series);
-  update_directional_for(prepared, n, n - 1, true, buffers_->series);
-  assemble_row(ticker, prepared, buffers_->series, n - 1, row);
+  IndicatorSeries& series = buffers_->series;
+  compute_series(prepared, n, series);
+  decide_tie_moves(prepared, series.directional_ties, n - 1, series.tie_moves);
+  run_wilder_indicators(prepared, n, series);
+  assemble_row(ticker, prepared, series, n - 1, row);
   return SkipReason::none;
 }
 
@@ -266,11 +300,14 @@ SkipReason SnapshotEngine::compute_rows(std::string_view ticker, const RawBarsVi
   while (first < n && prepared.trade_date[first] < from) ++first;
   if (first == n) return SkipReason::no_bar_on_date;
 
-  compute_series(prepared, n, buffers_->series);
+  IndicatorSeries& series = buffers_->series;
+  compute_series(prepared, n, series);
+  decide_tie_moves(prepared, series.directional_ties, first, series.tie_moves);
+  run_wilder_indicators(prepared, n, series);
   for (std::size_t i = first; i < n; ++i) {
-    update_directional_for(prepared, n, i, i == first, buffers_->series);
+    update_directional_for(prepared, n, i, series);
     SnapshotRow& row = rows.emplace_back();
-    assemble_row(ticker, prepared, buffers_->series, i, row);
+    assemble_row(ticker, prepared, series, i, row);
   }
   return SkipReason::none;
 }
