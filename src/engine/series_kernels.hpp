@@ -96,9 +96,9 @@ void directional_series(std::span<const double> high, std::span<const double> lo
                         std::span<double> minus_di, std::span<double> adx);
 
 // OBV starting at the first bar's volume, as TA-Lib does. A bar whose close is
-// within 1e-13 (relative) of the previous one is a near tie: whether it counts
-// as up, down or flat depends on the rounding of D's adjustment, so it adds
-// nothing here and its index goes to `near_ties` for the caller to settle on D's basis.
+// within 1e-13 (relative) of the previous one is a near tie. Whether it counts as
+// up, down or flat depends on the rounding of D's adjustment. So it adds nothing
+// here, and its index goes to `near_ties` for the caller to settle on D's basis.
 void obv_series(std::span<const double> close, std::span<const double> volume,
                 std::span<double> out, std::vector<std::uint32_t>& near_ties);
 

@@ -14,7 +14,10 @@
 
 namespace tasnap::engine {
 
-// TA-Lib 0.6 treats |v| < 1e-14 as zero (TA_EPSILON); 0.4 used 1e-8.
+// TA-Lib 0.6 treats |v| < 1e-14 as zero (TA_EPSILON), where 0.4 used 1e-8.
+// NOTE: RSI and DI apply it on the engine's D-independent basis (prices x f_t),
+// not on D's basis as the reference does. The two differ only for a sum within a
+// factor f_D of 1e-14, which real prices do not reach.
 inline constexpr double kTaEpsilon = 1e-14;
 
 inline bool ta_is_zero(double value) { return -kTaEpsilon < value && value < kTaEpsilon; }
@@ -62,8 +65,8 @@ struct RsiStep {
   }
 };
 
-// ATR(period). Step i (from 1) takes the true range of bar i; the first ATR
-// (bar `period`) is the mean of true ranges 1..period, then Wilder smoothing.
+// ATR(period). Step i (from 1) takes the true range of bar i. The first ATR
+// (bar `period`) is the mean of true ranges 1..period, then Wilder smoothing follows.
 struct AtrStep {
   int period;
   double total = 0.0;
@@ -87,7 +90,7 @@ struct AtrStep {
   }
 };
 
-// Which directional movement a bar contributes: TA-Lib's rule gives -DM when
+// The directional movement a bar contributes. TA-Lib's rule gives -DM when
 // down > 0 and up < down, else +DM when up > 0 and up > down, else neither.
 enum class DirectionalMove : std::int8_t { none, plus, minus };
 
