@@ -75,9 +75,9 @@ int run_load(GlobalOptions& options, const LoadArguments& arguments) {
                 static_cast<long long>(stats.rows_rejected));
     return exit_code::kInvalidInput;
   }
-  std::printf("Read %lld rows from %zu files: loaded %lld, rejected %lld, duplicates %lld "
+  std::printf("Read %lld rows from %zu file%s: loaded %lld, rejected %lld, duplicates %lld "
               "(the last line of each key wins) in %.1f s (%.0f rows/s)\n",
-              static_cast<long long>(stats.rows_read), files.size(),
+              static_cast<long long>(stats.rows_read), files.size(), files.size() == 1 ? "" : "s",
               static_cast<long long>(stats.rows_loaded),
               static_cast<long long>(stats.rows_rejected),
               static_cast<long long>(stats.duplicates), seconds,

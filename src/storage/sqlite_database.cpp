@@ -21,8 +21,8 @@ namespace {
 // Writers wait this long for another process's write transaction to end.
 constexpr int kBusyTimeoutMs = 60'000;
 
-// "YYYY-MM-DD" into `text` (10 characters, no terminator); faster than
-// format_date() for the millions of bars a load or a generator writes.
+// Writes "YYYY-MM-DD" into `text` (10 characters, no terminator). It is faster
+// than format_date() for the millions of bars a load or a generator writes.
 void write_date(Date date, char* text) {
   const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{date.days}}};
   const int year = static_cast<int>(ymd.year());
@@ -301,11 +301,17 @@ void SqliteDatabase::open() {
   sqlite3_extended_result_codes(connection_, 1);
   sqlite3_busy_timeout(connection_, kBusyTimeoutMs);
 
-  // WAL lets readers run while one writer commits; synchronous=NORMAL is
+  // WAL lets readers run while one writer commits. synchronous=NORMAL is
   // durable against application crashes in WAL mode and much faster than FULL.
-  execute("PRAGMA journal_mode = WAL", "switch the journal to WAL mode");
-  execute("PRAGMA synchronous = NORMAL", "set synchronous = NORMAL");
-  execute("PRAGMA cache_size = -65536", "set the page cache size");
+  // The first statement also fails here when the file is not a database.
+  try {
+    execute("PRAGMA journal_mode = WAL", "switch the journal to WAL mode");
+    execute("PRAGMA synchronous = NORMAL", "set synchronous = NORMAL");
+    execute("PRAGMA cache_size = -65536", "set the page cache size");
+  } catch (...) {
+    close();
+    throw;
+  }
   spdlog::debug("Opened SQLite database {}", path_);
 }
 
@@ -318,7 +324,6 @@ void SqliteDatabase::close() noexcept {
     sqlite3_close_v2(connection_);
     connection_ = nullptr;
   }
-  in_transaction_ = false;
 }
 
 void SqliteDatabase::reconnect() {
@@ -352,10 +357,9 @@ void SqliteDatabase::execute(std::string_view sql, std::string_view action) {
 
 void SqliteDatabase::begin_immediate(std::string_view action) {
   // A deferred BEGIN that reads first and writes later fails with SQLITE_BUSY
-  // without waiting when another connection wrote meanwhile; IMMEDIATE takes
+  // without waiting when another connection wrote meanwhile. IMMEDIATE takes
   // the write lock up front, so the busy timeout applies.
   execute("BEGIN IMMEDIATE", action);
-  in_transaction_ = true;
 }
 
 // ---------------------------------------------------------------- schema
@@ -448,6 +452,9 @@ void SqliteDatabase::upsert_prices(std::span<const PriceRow> rows) {
 
   begin_immediate("start the price upsert transaction");
   try {
+    // NOTE: SQLite stores a NaN as NULL, so a NaN price or adj_close reads
+    // back as NULL. A NULL price is an invalid bar like the NaN, but a NULL
+    // adj_close means "no adjustment" where the NaN meant an invalid bar.
     for (const auto& row : rows) {
       const DateText date(row.trade_date);
       statement.bind_text(1, row.ticker);
@@ -614,11 +621,9 @@ void SqliteDatabase::write_rows(std::span<const SnapshotRow> rows, std::string_v
 
 void SqliteDatabase::commit_chunk() {
   execute("COMMIT", "commit the transaction");
-  in_transaction_ = false;
 }
 
 void SqliteDatabase::rollback_chunk() noexcept {
-  in_transaction_ = false;
   if (!connection_ || sqlite3_get_autocommit(connection_) != 0) return;
   const int code = sqlite3_exec(connection_, "ROLLBACK", nullptr, nullptr, nullptr);
   if (code != SQLITE_OK) {
@@ -854,12 +859,19 @@ void SqliteDatabase::set_run_status(std::string_view run_id, std::string_view st
   statement.bind_text(3, error);
 
   begin_immediate("start the run status transaction");
+  int changed = 0;
   try {
     statement.run();
+    changed = sqlite3_changes(connection_);
     commit_chunk();
   } catch (...) {
     rollback_chunk();
     throw;
+  }
+
+  if (changed == 0) {
+    throw InputError("No run '" + std::string(run_id) + "' in table '" + config_.tables.runs +
+                     "' of SQLite database '" + path_ + "'. Check the run id.");
   }
 }
 

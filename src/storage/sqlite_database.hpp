@@ -110,7 +110,6 @@ class SqliteDatabase final : public Database {
   DbConfig config_;
   std::string path_;
   sqlite3* connection_ = nullptr;
-  bool in_transaction_ = false;
 
   std::unique_ptr<SqliteStatement> read_bars_;
   std::unique_ptr<SqliteStatement> write_rows_;

@@ -1,6 +1,7 @@
 // The run log of the SQLite backend: runs, per-rank telemetry and per-ticker digests.
 #include <gtest/gtest.h>
 
+#include "core/errors.hpp"
 #include "sqlite_test_util.hpp"
 #include "storage/database.hpp"
 #include "support/test_support.hpp"
@@ -106,6 +107,8 @@ TEST_F(SqliteRunLogTest, RunsWithStatusAndSetStatus) {
   ASSERT_TRUE(abandoned.has_value());
   EXPECT_EQ(abandoned->status, "abandoned");
   EXPECT_EQ(abandoned->error, "the process died");
+
+  EXPECT_THROW(database_->set_run_status("run-unknown", "abandoned", ""), InputError);
 }
 
 TEST_F(SqliteRunLogTest, FinishRunStoresRanksAndTickers) {
