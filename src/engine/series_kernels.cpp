@@ -13,6 +13,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void fill_nan(std::span<double> out) { std::fill(out.begin(), out.end(), kNaN); }
 
+// Fills the first `count` elements (at most all) with NaN: the lookback of a
+// kernel that writes every later element itself.
+void fill_nan_prefix(std::span<double> out, std::size_t count) {
+  fill_nan(out.first(std::min(count, out.size())));
+}
+
 // EMA over in[first..] seeded with the mean of in[first .. first+period-1]. It
 // writes from index first+period-1 on.
 void ema_from(std::span<const double> in, std::size_t first, int period, std::span<double> out) {
@@ -54,7 +60,9 @@ void sma_series_batch(std::span<const double> in, std::span<const SmaRequest> re
   constexpr std::size_t kMaxBatch = 8;
   double total[kMaxBatch] = {};
   const std::size_t count = std::min(requests.size(), kMaxBatch);
-  for (std::size_t r = 0; r < count; ++r) fill_nan(requests[r].out);
+  for (std::size_t r = 0; r < count; ++r) {
+    fill_nan_prefix(requests[r].out, static_cast<std::size_t>(requests[r].period) - 1);
+  }
 
   for (std::size_t i = 0; i < in.size(); ++i) {
     for (std::size_t r = 0; r < count; ++r) {
@@ -81,7 +89,8 @@ void ema_series_batch(std::span<const double> in, std::span<const EmaRequest> re
   std::size_t seed_last[kMaxBatch] = {};
   const std::size_t count = std::min(requests.size(), kMaxBatch);
   for (std::size_t r = 0; r < count; ++r) {
-    fill_nan(requests[r].out);
+    fill_nan_prefix(requests[r].out,
+                    requests[r].first + static_cast<std::size_t>(requests[r].period) - 1);
     k[r] = 2.0 / static_cast<double>(requests[r].period + 1);
     seed_last[r] = requests[r].first + static_cast<std::size_t>(requests[r].period) - 1;
   }
@@ -106,9 +115,9 @@ void ema_series_batch(std::span<const double> in, std::span<const EmaRequest> re
 
 void bbands_variance_series(std::span<const double> in, std::span<const double> sma, int period,
                             std::span<double> out) {
-  fill_nan(out);
   const std::size_t n = in.size();
   const std::size_t p = static_cast<std::size_t>(period);
+  fill_nan_prefix(out, p - 1);
   if (n < p) return;
 
   double total_squares = 0.0;
@@ -140,12 +149,12 @@ void macd_series(std::span<const double> close, int fast, int slow, int signal,
 void macd_from_emas(std::span<const double> fast_ema, std::span<const double> slow_ema, int slow,
                     int signal, std::span<double> macd, std::span<double> macd_signal,
                     std::span<double> hist) {
-  fill_nan(macd);
-  fill_nan(macd_signal);
-  fill_nan(hist);
   const std::size_t n = slow_ema.size();
   const std::size_t slow_first = static_cast<std::size_t>(slow - 1);  // first slow EMA value
   const std::size_t first_output = slow_first + static_cast<std::size_t>(signal - 1);
+  fill_nan_prefix(macd, first_output);
+  fill_nan_prefix(macd_signal, first_output);
+  fill_nan_prefix(hist, first_output);
   if (n <= first_output) return;
 
   // The line from the slow EMA's first value goes into `hist` for the signal EMA.
@@ -157,7 +166,7 @@ void macd_from_emas(std::span<const double> fast_ema, std::span<const double> sl
     macd[i] = hist[i];
     hist[i] = macd[i] - macd_signal[i];
   }
-  std::fill(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(first_output), kNaN);
+  fill_nan_prefix(hist, first_output);
 }
 
 void atr_series(std::span<const double> high, std::span<const double> low,
