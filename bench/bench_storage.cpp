@@ -171,6 +171,90 @@ void BM_ReadChunks(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadChunks)->Arg(250)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
+// The fixed cost of one chunk read: one ticker and its last week of bars.
+void BM_ReadChunkOverhead(benchmark::State& state) {
+  if (!setup_error().empty()) {
+    state.SkipWithError(setup_error().c_str());
+    return;
+  }
+  PostgresDatabase db(bench_config());
+  const std::vector<std::string> tickers = {ticker_name(42)};
+  const Date to = tasnap::make_date(2024, 12, 31);
+  tasnap::BarChunk chunk;
+  for (auto _ : state) {
+    db.read_bars(tickers, Date{to.days - 7}, to, chunk);
+    benchmark::DoNotOptimize(chunk.bar_count());
+  }
+}
+BENCHMARK(BM_ReadChunkOverhead)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The alternative read path, for comparison: a prepared SELECT with the ticker
+// list as one text[] parameter, executed with binary results. PGresult keeps
+// the whole chunk in memory. NULL checks are left out because the bench data has none.
+void BM_ReadChunksPreparedSelect(benchmark::State& state) {
+  if (!setup_error().empty()) {
+    state.SkipWithError(setup_error().c_str());
+    return;
+  }
+  PGconn* conn = PQconnectdb(bench_uri().c_str());
+  const auto finish = std::unique_ptr<PGconn, decltype(&PQfinish)>(conn, PQfinish);
+  PGresult* prepared = PQprepare(
+      conn, "read_chunk",
+      "SELECT ticker, trade_date, open, high, low, close, adj_close, volume, split_factor "
+      "FROM bench_prices WHERE ticker = ANY ($1::text[]) AND trade_date <= $2::date "
+      "ORDER BY ticker, trade_date",
+      2, nullptr);
+  const bool ok = PQresultStatus(prepared) == PGRES_COMMAND_OK;
+  PQclear(prepared);
+  if (!ok) {
+    state.SkipWithError(PQerrorMessage(conn));
+    return;
+  }
+
+  const std::vector<std::string> tickers = all_tickers();
+  const auto chunk_size = static_cast<std::size_t>(state.range(0));
+  tasnap::BarChunk chunk;
+  std::int64_t bars = 0;
+  for (auto _ : state) {
+    for (std::size_t first = 0; first < tickers.size(); first += chunk_size) {
+      // Tickers here are plain letters and digits, so the array literal needs no escaping.
+      std::string array = "{";
+      for (std::size_t i = first; i < std::min(first + chunk_size, tickers.size()); ++i) {
+        if (array.size() > 1) array += ',';
+        array += tickers[i];
+      }
+      array += '}';
+      const char* values[] = {array.c_str(), "2024-12-31"};
+      PGresult* result = PQexecPrepared(conn, "read_chunk", 2, values, nullptr, nullptr, 1);
+
+      chunk.clear();
+      std::string current;
+      const int rows = PQntuples(result);
+      namespace pg = tasnap::storage::pg_copy;
+      for (int row = 0; row < rows; ++row) {
+        const std::string_view ticker(PQgetvalue(result, row, 0),
+                                      static_cast<std::size_t>(PQgetlength(result, row, 0)));
+        if (row == 0 || ticker != current) {
+          current.assign(ticker);
+          chunk.begin_ticker(current);
+        }
+        chunk.add_bar(pg::decode_date(PQgetvalue(result, row, 1)),
+                      pg::decode_float8(PQgetvalue(result, row, 2)),
+                      pg::decode_float8(PQgetvalue(result, row, 3)),
+                      pg::decode_float8(PQgetvalue(result, row, 4)),
+                      pg::decode_float8(PQgetvalue(result, row, 5)),
+                      pg::decode_float8(PQgetvalue(result, row, 6)),
+                      pg::decode_int64(PQgetvalue(result, row, 7)),
+                      pg::decode_float8(PQgetvalue(result, row, 8)), 0);
+      }
+      PQclear(result);
+      bars += static_cast<std::int64_t>(chunk.bar_count());
+    }
+  }
+  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(bars), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReadChunksPreparedSelect)->Arg(250)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
 // Upserts one snapshot row per ticker (10,200 rows) in chunks of state.range(0)
 // rows, each chunk its own transaction. The rows already exist after the first
 // iteration, so the timing includes the ON CONFLICT update path.

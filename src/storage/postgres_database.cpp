@@ -629,9 +629,14 @@ void PostgresDatabase::read_bars(std::span<const std::string> tickers,
     query += " AND trade_date >= (SELECT min(history_start) FROM " + request_table + ")";
   }
   query += " ORDER BY ticker, trade_date";
+
+  // The planner cannot see the ticker count behind ARRAY(...), and on a table
+  // without statistics it chose a bitmap scan plus an external sort, 3x slower
+  // than the primary key index scan, which already returns rows in this order.
+  // Disabling sorts for this statement keeps the index scan.
   const std::string sql = "TRUNCATE " + request_table + "; COPY " + request_table +
-                          " FROM STDIN (FORMAT binary); COPY (" + query +
-                          ") TO STDOUT (FORMAT binary)";
+                          " FROM STDIN (FORMAT binary); SET LOCAL enable_sort = off; COPY (" +
+                          query + ") TO STDOUT (FORMAT binary); SET LOCAL enable_sort TO DEFAULT";
 
   bool header_seen = false;
   std::string current_ticker;
