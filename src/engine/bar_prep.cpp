@@ -143,6 +143,8 @@ void prepare_bars(const RawBarsView& bars, const HistoryRange& range, PreparedBa
                      });
   }
 
+  // NOTE: two bars with the same date are both kept. The price table's primary
+  // key rules that out for stored data, so no other source is checked for it.
   for (std::size_t k = 0; k < bars.size(); ++k) {
     const std::size_t index = sorted ? k : scratch.order[k];
     if (!in_range(bars.trade_date[index], range)) continue;

@@ -56,7 +56,8 @@ void rsi_series(std::span<const double> close, int period, std::span<double> out
 void macd_series(std::span<const double> close, int fast, int slow, int signal,
                  std::span<double> macd, std::span<double> macd_signal, std::span<double> hist);
 
-// The fast EMA's first index for MACD(fast, slow, ...): its seed ends on the slow EMA's first value.
+// The fast EMA's first index for MACD(fast, slow, ...), so that its seed ends on
+// the slow EMA's first value.
 constexpr std::size_t macd_fast_first(int fast, int slow) {
   return static_cast<std::size_t>(slow - fast);
 }

@@ -167,6 +167,30 @@ TEST(EngineTest, BadBarsDroppedWithReasons) {
   EXPECT_EQ(bad.count, 6);  // only bars up to the as-of date are counted
 }
 
+TEST(EngineTest, UnsortedInputGivesSameRow) {
+  SyntheticBars sorted;
+  SyntheticBars reversed;
+  for (int i = 0; i < 40; ++i) {
+    const double close = 20.0 + (i % 7) - (i % 3);
+    sorted.add(day(i), close, close + 1.0, close - 1.0, close, 1000 + 10 * i);
+  }
+  for (int i = 39; i >= 0; --i) {
+    const double close = 20.0 + (i % 7) - (i % 3);
+    reversed.add(day(i), close, close + 1.0, close - 1.0, close, 1000 + 10 * i);
+  }
+  SnapshotRow sorted_row;
+  SnapshotRow reversed_row;
+  BadBarReport bad;
+  ASSERT_EQ(row_for(sorted, day(39), sorted_row, bad), SkipReason::none);
+  ASSERT_EQ(row_for(reversed, day(39), reversed_row, bad), SkipReason::none);
+  EXPECT_EQ(reversed_row.bars_used, 40);
+  for (std::size_t c = 0; c < kColumnCount; ++c) {
+    const double a = sorted_row.values[c];
+    const double b = reversed_row.values[c];
+    EXPECT_TRUE((is_null(a) && is_null(b)) || a == b) << kColumnNames[c];
+  }
+}
+
 TEST(EngineTest, SkipReasons) {
   SnapshotRow row;
   BadBarReport bad;
@@ -196,7 +220,7 @@ TEST(EngineTest, HistoryStartLimitsBars) {
   EXPECT_TRUE(is_null(row[Column::sma_20]));
 }
 
-TEST(EngineTest, ZeroVolumeGivesZeroMfiAndNullRelativeVolume) {
+TEST(EngineTest, ZeroVolumeRow) {
   SyntheticBars bars;
   for (int i = 0; i < 30; ++i) bars.add(day(i), 10.0 + i, 11.0 + i, 9.0 + i, 10.0 + i, 0);
   SnapshotRow row;

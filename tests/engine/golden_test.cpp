@@ -52,12 +52,14 @@ void check_golden(const testing::BarFile& bars, const std::vector<testing::Reque
   for (const GoldenRow& row : golden) by_key[{row.ticker, row.as_of_date}] = &row;
 
   // Expand "*" into every ticker of the bar file.
-  std::set<std::pair<std::string, Date>> wanted;
+  std::set<std::pair<std::string, Date>> requested;
   for (const testing::Request& request : requests) {
     if (request.ticker == "*") {
-      for (const auto& [ticker, index] : bars.index) wanted.insert({ticker, request.as_of_date});
+      for (const auto& [ticker, index] : bars.index) {
+        requested.insert({ticker, request.as_of_date});
+      }
     } else {
-      wanted.insert({request.ticker, request.as_of_date});
+      requested.insert({request.ticker, request.as_of_date});
     }
   }
 
@@ -65,7 +67,7 @@ void check_golden(const testing::BarFile& bars, const std::vector<testing::Reque
   SnapshotRow row;
   BadBarReport bad;
   std::size_t matched = 0;
-  for (const auto& [ticker, date] : wanted) {
+  for (const auto& [ticker, date] : requested) {
     ASSERT_TRUE(bars.has(ticker)) << "no bars for requested ticker " << ticker;
     const SkipReason reason = engine.compute_row(ticker, bars.bars(ticker), {date, {}}, row, bad);
     const auto it = by_key.find({ticker, date});

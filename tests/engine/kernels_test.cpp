@@ -161,7 +161,7 @@ TEST(WindowKernelTest, StochAndWillrOfConstantAreZero) {
   EXPECT_EQ(cci_at(price, price, price, 20, 19), 0.0);
 }
 
-TEST(WindowKernelTest, WillrAtTheHighIsZeroAtTheLowIsMinus100) {
+TEST(WindowKernelTest, WillrAtRangeEnds) {
   const std::vector<double> high(14, 12.0), low(14, 8.0);
   std::vector<double> close(14, 10.0);
   close[13] = 12.0;

@@ -126,7 +126,8 @@ TEST(PropertyTest, RowIgnoresLaterBarsAndOrder) {
       ASSERT_EQ(engine.compute_row(ticker, shuffled.bars(0), {as_of, {}}, shuffled_row, bad),
                 SkipReason::none);
       EXPECT_TRUE(same_bits(full_row, truncated_row))
-          << ticker << " " << format_date(as_of) << " " << first_difference(full_row, truncated_row);
+          << ticker << " " << format_date(as_of) << " "
+          << first_difference(full_row, truncated_row);
       EXPECT_TRUE(same_bits(full_row, shuffled_row))
           << ticker << " " << format_date(as_of) << " " << first_difference(full_row, shuffled_row);
     }
