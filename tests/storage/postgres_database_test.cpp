@@ -55,6 +55,17 @@ std::string quote_name(std::string_view name) {
   return text + "\"";
 }
 
+// The value of `keyword` in a libpq connection string, or "" when absent.
+std::string option_of(const std::string& conninfo, std::string_view keyword) {
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+  std::string value;
+  for (const PQconninfoOption* option = options; option && option->keyword; ++option) {
+    if (keyword == option->keyword && option->val) value = option->val;
+  }
+  PQconninfoFree(options);
+  return value;
+}
+
 class PostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -444,6 +455,16 @@ TEST_F(PostgresTest, PasswordNeverInMessages) {
     }
   }
 
+  // The same role through a postgresql:// URI, whose password libpq decodes.
+  DbConfig uri_form = config_;
+  uri_form.uri = "postgresql://" + role + ":" + password + "@/" + option_of(uri_, "dbname") +
+                 "?host=" + option_of(uri_, "host") + "&port=" + option_of(uri_, "port");
+  {
+    PostgresDatabase db(uri_form);
+    EXPECT_EQ(db.describe().find(password), std::string::npos) << db.describe();
+    EXPECT_THROW(db.check_schema(), DatabaseError);
+  }
+
   // A failed connection with the password in the string and in PGPASSWORD.
   DbConfig bad_database = with_password;
   bad_database.uri += " dbname=no_such_db_" + password;
@@ -468,6 +489,14 @@ TEST_F(PostgresTest, PasswordNeverInMessages) {
   }
   unsetenv("PGPASSWORD");
 
+  // The role's backend drops its temporary tables while it exits, after the
+  // client has already disconnected, and DROP ROLE fails until then.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (admin_->run("SELECT count(*) FROM pg_stat_activity WHERE usename = '" + role + "'") == "0") {
+      break;
+    }
+    usleep(50'000);
+  }
   admin_->run("DROP ROLE " + role);
 }
 
