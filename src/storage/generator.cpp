@@ -41,6 +41,8 @@ class Random {
   double uniform(double low, double high) { return low + (high - low) * uniform(); }
 
   // Standard normal by the Box-Muller transform (one value per two uniforms).
+  // NOTE: std::log, std::cos and std::exp come from the C math library, so
+  // the same seed gives the same bytes only with the same libm build.
   double normal() {
     const double u1 = 1.0 - uniform();  // in (0, 1], so the log is finite
     const double u2 = uniform();
@@ -64,7 +66,11 @@ std::vector<Date> weekdays_ending(Date end, std::int32_t count) {
   return days;
 }
 
-double round_cents(double price) { return std::max(0.0001, std::round(price * 10'000.0) / 10'000.0); }
+// Rounds to 0.0001, the tick of the sample data, keeping the price positive.
+// Rounds to four decimals and keeps the price positive.
+double round_price(double price) {
+  return std::max(0.0001, std::round(price * 10'000.0) / 10'000.0);
+}
 
 // Appends the bars of one ticker to `out` and updates `stats`.
 void generate_ticker(const std::string& ticker, std::uint64_t seed, const std::vector<Date>& days,
@@ -85,7 +91,7 @@ void generate_ticker(const std::string& ticker, std::uint64_t seed, const std::v
   const double base_volume = std::exp(random.uniform(std::log(1e5), std::log(1e7)));
 
   // Bars before the split day carry pre-split prices (times the factor), so
-  // close and adj_close differ there; adj_close is the continuous series.
+  // close and adj_close differ there. adj_close is the continuous series.
   std::int64_t split_day = -1;
   double split_factor = 1.0;
   const bool has_split = random.uniform() < kSplitShare;
@@ -117,11 +123,11 @@ void generate_ticker(const std::string& ticker, std::uint64_t seed, const std::v
     PriceRow row;
     row.ticker = ticker;
     row.trade_date = days[static_cast<std::size_t>(d)];
-    row.open = round_cents(open * scale);
-    row.close = round_cents(close * scale);
-    row.high = std::max({round_cents(high * scale), row.open, row.close});
-    row.low = std::min({round_cents(low * scale), row.open, row.close});
-    row.adj_close = round_cents(close);
+    row.open = round_price(open * scale);
+    row.close = round_price(close * scale);
+    row.high = std::max({round_price(high * scale), row.open, row.close});
+    row.low = std::min({round_price(low * scale), row.open, row.close});
+    row.adj_close = round_price(close);
     row.volume = std::max<std::int64_t>(1, std::llround(volume / scale));
     row.split_factor = d == split_day ? split_factor : 1.0;
     out.push_back(std::move(row));

@@ -23,3 +23,12 @@ tasnap_add_gtest(NAME tasnap_generator_test
     generator_test.cpp
   LIBS tasnap_storage SQLite::SQLite3
   LABELS unit)
+
+# Waits out the 60 s busy timeout once.
+tasnap_add_gtest(NAME tasnap_sqlite_busy_test
+  SOURCES
+    sqlite_test_util.cpp
+    sqlite_busy_test.cpp
+  LIBS tasnap_storage SQLite::SQLite3
+  LABELS slow
+  TIMEOUT 300)
