@@ -109,7 +109,10 @@ void ChunkWorker::attempt(const parallel::Chunk& chunk, ChunkTally& tally) {
     ++tally.tickers;
     tally.invalid_bars += bad_bars_.count;
     if (bad_bars_.count > 0) log_bad_bars(chunk, ticker);
-    TickerDigest ticker_digest{.ticker = ticker, .rank = context_.rank, .chunk = chunk.index};
+    TickerDigest ticker_digest;
+    ticker_digest.ticker = ticker;
+    ticker_digest.rank = context_.rank;
+    ticker_digest.chunk = chunk.index;
     Digest digest;
     for (std::size_t i = rows_before; i < rows_.size(); ++i) digest.add(rows_[i]);
     tally.digest.merge(digest);

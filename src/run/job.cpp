@@ -9,6 +9,8 @@
 #include <iostream>
 #include <random>
 
+#include <unistd.h>
+
 #include "core/digest.hpp"
 #include "core/errors.hpp"
 #include "parallel/chunk_plan.hpp"
@@ -156,43 +158,58 @@ int exit_code_of(const std::exception& error) {
 
 std::string join_chunks(const std::vector<std::int64_t>& chunks) {
   std::string text;
-  for (const std::int64_t chunk : chunks) text += (text.empty() ? "" : ",") + std::to_string(chunk);
+  for (const std::int64_t chunk : chunks) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(chunk);
+  }
   return text;
 }
 
-// Rank 0: logs one progress note.
-void log_progress(const parallel::ChunkProgress& progress, std::int64_t chunks_finished, std::int64_t chunk_count,
-                  std::int64_t rows_so_far, double started) {
-  const double elapsed = monotonic_seconds() - started;
-  const double rate = elapsed > 0 ? static_cast<double>(rows_so_far) / elapsed : 0.0;
-  const double left = chunks_finished > 0 ? elapsed * static_cast<double>(chunk_count - chunks_finished) /
-                                                static_cast<double>(chunks_finished)
-                                          : 0.0;
-  if (progress.failed) {
-    spdlog::error("chunk {} on rank {} failed ({}/{} chunks finished)", progress.chunk, progress.rank,
-                  chunks_finished, chunk_count);
-    return;
-  }
-  spdlog::info("chunk {} done on rank {}: {} tickers, {} rows ({}/{} chunks, {} rows, {:.0f} rows/s, ~{:.1f} s left)",
-               progress.chunk, progress.rank, progress.tickers, progress.rows, chunks_finished, chunk_count,
-               rows_so_far, rate, left);
-}
-
-
-// Rank 0: follows the progress notes of every rank.
+// Rank 0: follows the progress notes of every rank. On a terminal it redraws
+// one status line; otherwise (a log file, a pipe) it logs a line per chunk.
 class ProgressTracker {
  public:
-  ProgressTracker(std::int64_t chunk_count, double started) : chunk_count_(chunk_count), started_(started) {}
+  ProgressTracker(std::int64_t chunk_count, double started)
+      : chunk_count_(chunk_count), started_(started), on_terminal_(isatty(STDERR_FILENO) == 1) {}
+
+  ~ProgressTracker() {
+    if (line_drawn_) std::fputc('\n', stderr);
+  }
 
   void record(const parallel::ChunkProgress& progress) {
     ++finished_;
     rows_ += progress.rows;
-    log_progress(progress, finished_, chunk_count_, rows_, started_);
+    const double elapsed = monotonic_seconds() - started_;
+    const double rate = elapsed > 0 ? static_cast<double>(rows_) / elapsed : 0.0;
+    const double left = elapsed * static_cast<double>(chunk_count_ - finished_) / static_cast<double>(finished_);
+
+    if (progress.failed) {
+      if (line_drawn_) std::fputc('\n', stderr);
+      line_drawn_ = false;
+      spdlog::error("chunk {} on rank {} failed ({}/{} chunks finished)", progress.chunk, progress.rank, finished_,
+                    chunk_count_);
+      return;
+    }
+    if (on_terminal_) {
+      constexpr int kBarWidth = 30;
+      const int filled = static_cast<int>(kBarWidth * finished_ / std::max<std::int64_t>(chunk_count_, 1));
+      std::fprintf(stderr, "\r[%-*s] %lld/%lld chunks  %lld rows  %.0f rows/s  ~%.0f s left   ", kBarWidth,
+                   std::string(static_cast<std::size_t>(filled), '#').c_str(), static_cast<long long>(finished_),
+                   static_cast<long long>(chunk_count_), static_cast<long long>(rows_), rate, left);
+      std::fflush(stderr);
+      line_drawn_ = true;
+      return;
+    }
+    spdlog::info("chunk {} done on rank {}: {} tickers, {} rows ({}/{} chunks, {} rows, {:.0f} rows/s, ~{:.1f} s left)",
+                 progress.chunk, progress.rank, progress.tickers, progress.rows, finished_, chunk_count_, rows_, rate,
+                 left);
   }
 
  private:
   std::int64_t chunk_count_;
   double started_;
+  bool on_terminal_;
+  bool line_drawn_ = false;
   std::int64_t finished_ = 0;
   std::int64_t rows_ = 0;
 };
@@ -290,8 +307,8 @@ int finish_run(storage::Database& database, const RunOptions& options, storage::
     failed_chunks.insert(failed_chunks.end(), report.telemetry.failed_chunks.begin(),
                          report.telemetry.failed_chunks.end());
     if (!report.telemetry.error.empty()) {
-      errors += (errors.empty() ? "" : "; ") + std::string("rank ") + std::to_string(report.telemetry.rank) + ": " +
-                report.telemetry.error;
+      if (!errors.empty()) errors += "; ";
+      errors += "rank " + std::to_string(report.telemetry.rank) + ": " + report.telemetry.error;
     }
     tickers.insert(tickers.end(), std::make_move_iterator(report.tickers.begin()),
                    std::make_move_iterator(report.tickers.end()));
