@@ -306,12 +306,12 @@ PostgresDatabase::PostgresDatabase(const DbConfig& config) : config_(config) {
   }
   PQconninfoFree(options);
 
-  connect();
+  connect(/*at_start=*/true);
 }
 
 PostgresDatabase::~PostgresDatabase() { close(); }
 
-void PostgresDatabase::connect() {
+void PostgresDatabase::connect(bool at_start) {
   conn_ = PQconnectdb(config_.uri.c_str());
   if (conn_ == nullptr) throw DatabaseError("Could not allocate a PostgreSQL connection: out of memory.");
   description_ = describe_connection(conn_);
@@ -320,8 +320,13 @@ void PostgresDatabase::connect() {
     const std::string message = trim(PQerrorMessage(conn_));
     PQfinish(conn_);
     conn_ = nullptr;
-    throw DatabaseError(scrub("Could not connect to " + description_ + ": " + message + ". " +
-                              connect_hint(message)));
+    const std::string text =
+        scrub("Could not connect to " + description_ + ": " + message + ". " + connect_hint(message));
+
+    // The server accepted this connection string before, so a failed
+    // reconnect may pass on a later retry of the chunk.
+    if (!at_start) throw TransientDatabaseError(text);
+    throw DatabaseError(text);
   }
 
   // The password libpq used, wherever it came from (URI, PGPASSWORD, ~/.pgpass).
@@ -344,7 +349,7 @@ void PostgresDatabase::close() noexcept {
 void PostgresDatabase::reconnect() {
   spdlog::info("Reconnecting to {}", description_);
   close();
-  connect();
+  connect(/*at_start=*/false);
 }
 
 int PostgresDatabase::backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }

@@ -83,7 +83,9 @@ class PostgresDatabase final : public Database {
     std::string_view data;
   };
 
-  void connect();
+  // Opens conn_. A failure raises DatabaseError at start and
+  // TransientDatabaseError on a reconnect.
+  void connect(bool at_start);
   void ensure_connected(std::string_view operation);
 
   // Runs one statement with text parameters; throws a classified error naming

@@ -539,6 +539,28 @@ TEST_F(PostgresTest, LostConnectionIsTransient) {
   EXPECT_TRUE(db->read_snapshots("AAA", kDay1, kDay1).empty());
 }
 
+TEST_F(PostgresTest, ReconnectFailureIsTransient) {
+  const std::string database = "t_closed_db_" + std::to_string(getpid());
+  admin_->run("DROP DATABASE IF EXISTS " + database);
+  admin_->run("CREATE DATABASE " + database);
+  DbConfig own = config_;
+  own.uri = uri_ + " dbname=" + database;
+  PostgresDatabase db(own);
+
+  // Once the database rejects connections, the lost session cannot come back yet.
+  admin_->run("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS false");
+  admin_->run("SELECT pg_terminate_backend(" + std::to_string(db.backend_pid()) + ")");
+  EXPECT_THROW(db.reconnect(), TransientDatabaseError);
+  EXPECT_THROW(db.latest_trade_date(), TransientDatabaseError);
+
+  admin_->run("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS true");
+  db.reconnect();
+  db.init_schema();
+  EXPECT_FALSE(db.latest_trade_date().has_value());
+  db.close();
+  admin_->run("DROP DATABASE " + database + " WITH (FORCE)");
+}
+
 TEST_F(PostgresTest, RunLogRoundTrip) {
   auto db = open_initialised();
   RunRecord run;
