@@ -23,8 +23,8 @@ namespace {
 constexpr std::int64_t kMaxReportedRejects = 100;
 
 // Reads RFC 4180 records from a plain or gzip file (gzread passes plain files
-// through). A quoted field may contain commas, doubled quotes and line breaks;
-// a CR before LF ends the record like a bare LF.
+// through). A quoted field may contain commas, doubled quotes and line breaks,
+// and a CR before LF ends the record like a bare LF.
 class CsvReader {
  public:
   explicit CsvReader(const std::filesystem::path& path) : path_(path.string()) {
@@ -41,7 +41,7 @@ class CsvReader {
   CsvReader& operator=(const CsvReader&) = delete;
 
   // Reads the next non-empty record. Returns false at the end of the file. On
-  // a malformed record, `error` is set and `fields` holds what was read.
+  // a malformed record, `error` is set and `fields` contains what was read.
   bool next(std::vector<std::string_view>& fields, std::string& error) {
     fields.clear();
     error.clear();
@@ -289,8 +289,8 @@ std::optional<std::string> parse_row(const std::vector<std::string_view>& fields
   return std::nullopt;
 }
 
-// The (ticker, trade_date) keys seen so far, kept as per-ticker date lists so
-// memory stays at four bytes per row; duplicates are counted at the end.
+// The (ticker, trade_date) keys seen so far, as per-ticker date lists so that
+// memory stays at four bytes per row. Duplicates are counted at the end.
 class DuplicateCounter {
  public:
   void add(const std::string& ticker, Date date) {

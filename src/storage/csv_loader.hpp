@@ -12,14 +12,14 @@
 namespace tasnap::storage {
 
 struct LoadOptions {
-  // Reject a whole file (and load no file at all) when any of its lines is invalid.
+  // Load nothing from any file when a line of any file is invalid.
   bool strict = false;
 
   // Rows per upsert_prices() call, each one transaction.
   std::size_t batch_rows = 50'000;
 
-  // Receives each rejected line as "FILE:LINE: reason"; by default they are
-  // logged as warnings.
+  // Receives each rejected line as "FILE:LINE: reason". Without it, rejected
+  // lines are logged as warnings.
   std::function<void(const std::string&)> on_reject;
 };
 
@@ -33,8 +33,8 @@ struct LoadStats {
 
 // Loads `files` in order. A header of the form
 //   ticker,trade_date,open,high,low,close,adj_close,volume,split_factor
-// names the columns in any order; adj_close and split_factor may be absent or
-// empty (NULL). Invalid lines are rejected and counted; values are otherwise
+// names the columns in any order, and adj_close and split_factor may be absent
+// or empty (NULL). Invalid lines are rejected and counted, and other values are
 // stored as given. Throws InputError for a file that cannot be read, is empty,
 // or has a missing or duplicate header column.
 LoadStats load_csv_files(Database& database, const std::vector<std::filesystem::path>& files,

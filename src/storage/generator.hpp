@@ -26,8 +26,8 @@ struct GenerateStats {
 
 // Writes random-walk bars for tickers G00001, G00002, ... into the price
 // table, streaming them in batches. The same options give the same rows on
-// the same build; each ticker draws from its own std::mt19937_64 seeded from
-// (seed, ticker number), with tasnap's own distribution code.
+// the same build. Each ticker draws from its own std::mt19937_64, seeded from
+// (seed, ticker number), through tasnap's own distribution code.
 GenerateStats generate_prices(Database& database, const GenerateOptions& options);
 
 // The ticker name of 1-based ticker number `number` out of `count`.
