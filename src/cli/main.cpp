@@ -32,6 +32,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command word only as a missing command, so name it.
+    if (app.get_subcommands().empty() && !app.remaining().empty() && !app.remaining().front().starts_with("-")) {
+      std::string commands;
+      for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+        commands += (commands.empty() ? "" : ", ") + command->get_name();
+      }
+      std::cerr << "Unknown command '" << app.remaining().front() << "'. Give one of: " << commands
+                << " (tasnap --help describes them).\n";
+      return exit_code::kInvalidInput;
+    }
     app.exit(e);
     return exit_code::kInvalidInput;
   } catch (const InputError& e) {
