@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <exception>
+#include <unordered_map>
 
 #include "core/errors.hpp"
 #include "storage/backends.hpp"
@@ -70,6 +71,20 @@ std::vector<ColumnDef> snapshot_columns() {
   for (const auto name : kColumnNames) columns.push_back({name, "double precision"});
   columns.push_back({"run_id", "text NOT NULL"});
   return columns;
+}
+
+// Marks the last row of each (ticker, trade_date) key in `batch`. One INSERT ...
+// ON CONFLICT cannot update a row twice, so only these rows are sent, which
+// keeps the loader's rule that the last line of a key wins.
+std::vector<bool> last_row_of_each_key(std::span<const PriceRow> batch) {
+  std::unordered_map<std::string, std::size_t> last_index;
+  last_index.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    last_index[batch[i].ticker + '\0' + std::to_string(batch[i].trade_date.days)] = i;
+  }
+  std::vector<bool> is_last(batch.size(), false);
+  for (const auto& [key, index] : last_index) is_last[index] = true;
+  return is_last;
 }
 
 std::string column_list(const std::vector<ColumnDef>& columns, std::string_view prefix = "") {
@@ -807,8 +822,11 @@ void PostgresDatabase::upsert_prices(std::span<const PriceRow> rows) {
     for (std::size_t first = 0; first < rows.size(); first += kPriceBatchRows) {
       const auto batch = rows.subspan(first, std::min(kPriceBatchRows, rows.size() - first));
 
+      const std::vector<bool> is_last = last_row_of_each_key(batch);
       pg_copy::Encoder encoder;
-      for (const PriceRow& row : batch) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!is_last[i]) continue;
+        const PriceRow& row = batch[i];
         encoder.begin_row(static_cast<std::int16_t>(columns.size()));
         encoder.add_text(row.ticker);
         encoder.add_date(row.trade_date);
