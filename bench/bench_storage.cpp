@@ -79,7 +79,7 @@ std::string exec_value(PGconn* conn, const std::string& sql) {
 }
 
 // Loads the synthetic bars with one binary COPY per ticker batch, unless the
-// table already holds kBars rows. Returns an error message or "".
+// table already contains kBars rows. Returns an error message or "".
 std::string ensure_bench_prices() {
   const DbConfig config = bench_config();
   PostgresDatabase(config).init_schema();
