@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -248,6 +250,10 @@ bool SqliteStatement::is_null(int column) const {
   return sqlite3_column_type(statement_, column) == SQLITE_NULL;
 }
 
+bool SqliteStatement::is_text(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_TEXT;
+}
+
 double SqliteStatement::column_double(int column) const {
   return sqlite3_column_double(statement_, column);
 }
@@ -452,20 +458,35 @@ void SqliteDatabase::upsert_prices(std::span<const PriceRow> rows) {
 
   begin_immediate("start the price upsert transaction");
   try {
-    // NOTE: SQLite stores a NaN as NULL, so a NaN price or adj_close reads
-    // back as NULL. A NULL price is an invalid bar like the NaN, but a NULL
-    // adj_close means "no adjustment" where the NaN meant an invalid bar.
+    // SQLite cannot store a NaN as a REAL (it would become NULL, and a NULL
+    // adj_close means "no adjustment" where the NaN means an invalid bar), so
+    // a NaN input value is stored as the text 'NaN' and read back as NaN.
+    const auto bind_price = [&statement](int index, double value) {
+      if (std::isnan(value)) {
+        statement.bind_text(index, "NaN");
+      } else {
+        statement.bind_double(index, value);
+      }
+    };
     for (const auto& row : rows) {
       const DateText date(row.trade_date);
       statement.bind_text(1, row.ticker);
       statement.bind_text(2, date.view());
-      statement.bind_double(3, row.open);
-      statement.bind_double(4, row.high);
-      statement.bind_double(5, row.low);
-      statement.bind_double(6, row.close);
-      statement.bind_optional_double(7, row.adj_close);
+      bind_price(3, row.open);
+      bind_price(4, row.high);
+      bind_price(5, row.low);
+      bind_price(6, row.close);
+      if (row.adj_close) {
+        bind_price(7, *row.adj_close);
+      } else {
+        statement.bind_null(7);
+      }
       statement.bind_int64(8, row.volume);
-      statement.bind_optional_double(9, row.split_factor);
+      if (row.split_factor) {
+        bind_price(9, *row.split_factor);
+      } else {
+        statement.bind_null(9);
+      }
       statement.run();
     }
     commit_chunk();
@@ -567,6 +588,9 @@ void SqliteDatabase::read_bars(std::span<const std::string> tickers,
           nulls |= bit;
           return 0.0;
         }
+        // Text in a price column is a NaN stored by upsert_prices (or foreign
+        // text): either way the bar is invalid, so it reads as NaN.
+        if (statement.is_text(column)) return std::numeric_limits<double>::quiet_NaN();
         return statement.column_double(column);
       };
       const double open = value(2, null_bit::kOpen);

@@ -43,6 +43,7 @@ class SqliteStatement {
   void reset();
 
   bool is_null(int column) const;
+  bool is_text(int column) const;
   double column_double(int column) const;
   std::int64_t column_int64(int column) const;
   std::string_view column_text(int column) const;

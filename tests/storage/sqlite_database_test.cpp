@@ -96,20 +96,6 @@ TEST_F(SqliteDatabaseTest, BarsRoundTrip) {
   EXPECT_EQ(bits(bbb.low[0]), bits(1e-310));
 }
 
-TEST_F(SqliteDatabaseTest, NanPriceReadsAsNull) {
-  // SQLite has no NaN: a NaN price is stored as NULL, which the engine treats
-  // as an invalid bar like the NaN itself.
-  PriceRow row = bar("NAN", "2021-01-04", 10);
-  row.close = std::numeric_limits<double>::quiet_NaN();
-  database_->upsert_prices(std::vector<PriceRow>{row});
-
-  BarChunk chunk;
-  const std::vector<std::string> tickers = {"NAN"};
-  database_->read_bars(tickers, std::nullopt, parse_date_or_throw("2021-12-31", "to"), chunk);
-  ASSERT_EQ(chunk.bar_count(), 1u);
-  EXPECT_EQ(chunk.bars(0).nulls[0], null_bit::kClose);
-}
-
 TEST_F(SqliteDatabaseTest, ReadBarsHistoryWindow) {
   database_->upsert_prices(std::vector<PriceRow>{
       bar("AAA", "2021-01-04", 10), bar("AAA", "2021-01-05", 11), bar("AAA", "2021-01-06", 12),
@@ -294,6 +280,31 @@ TEST_F(SqliteDatabaseTest, ReconnectKeepsData) {
   EXPECT_FALSE(database_->free_connections().has_value());
   EXPECT_EQ(database_->backend(), Backend::sqlite);
   EXPECT_EQ(database_->describe(), "sqlite:" + file_.string());
+}
+
+TEST_F(SqliteDatabaseTest, NaNInputValuesReadBackAsNaNNotNull) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  PriceRow row = bar("NANADJ", "2021-04-20", 10.0);
+  row.adj_close = nan;
+  PriceRow bad_close = bar("NANCLOSE", "2021-04-20", 10.0);
+  bad_close.close = nan;
+  PriceRow bad_split = bar("NANSPLIT", "2021-04-20", 10.0);
+  bad_split.split_factor = nan;
+  const std::vector<PriceRow> rows = {row, bad_close, bad_split};
+  database_->upsert_prices(rows);
+
+  BarChunk chunk;
+  const std::vector<std::string> tickers = {"NANADJ", "NANCLOSE", "NANSPLIT"};
+  database_->read_bars(tickers, std::nullopt, parse_date_or_throw("2021-04-21", "test date"), chunk);
+  ASSERT_EQ(chunk.ticker_count(), 3u);
+  for (std::size_t i = 0; i < chunk.ticker_count(); ++i) {
+    const RawBarsView bars = chunk.bars(i);
+    ASSERT_EQ(bars.size(), 1u);
+    EXPECT_EQ(bars.nulls[0], 0) << chunk.ticker(i) << ": a NaN must not read back as NULL";
+    if (chunk.ticker(i) == "NANADJ") EXPECT_TRUE(std::isnan(bars.adj_close[0]));
+    if (chunk.ticker(i) == "NANCLOSE") EXPECT_TRUE(std::isnan(bars.close[0]));
+    if (chunk.ticker(i) == "NANSPLIT") EXPECT_TRUE(std::isnan(bars.split_factor[0]));
+  }
 }
 
 TEST(SqliteSchema, CheckNamesMissingColumn) {
