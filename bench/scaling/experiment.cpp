@@ -111,6 +111,9 @@ RunResult run_once(const ExperimentOptions& options, const std::filesystem::path
   launch.job_args = job_arguments(options, telemetry_path);
   launch.log_file = work_dir / (tag + ".log");
 
+  // The load before the run tells a slow run on a busy host from a slow tasnap.
+  double load_average = std::numeric_limits<double>::quiet_NaN();
+  getloadavg(&load_average, 1);
   const LaunchResult launched = run_launch(launch);
 
   RunResult result;
@@ -120,6 +123,7 @@ RunResult run_once(const ExperimentOptions& options, const std::filesystem::path
   record.repeat = repeat;
   record.wall_seconds = launched.wall_seconds;
   record.tasnap_wall_seconds = std::numeric_limits<double>::quiet_NaN();
+  record.load_average = load_average;
   record.exit_code = launched.exit_code;
   record.oversubscribed = launch.oversubscribe;
 
@@ -287,9 +291,11 @@ int run_experiment(const ExperimentOptions& options) {
         break;
       }
       samples.push_back({workers, result.record.wall_seconds});
-      spdlog::info("run {}/{} finished: M={} repeat {} wall {:.3f} s (tasnap {:.3f} s) digest {} run_id {}",
+      spdlog::info("run {}/{} finished: M={} repeat {} wall {:.3f} s (tasnap {:.3f} s, load {:.1f}) digest {} "
+                   "run_id {}",
                    run_number, total_runs, workers, repeat, result.record.wall_seconds,
-                   result.record.tasnap_wall_seconds, result.record.digest, result.record.run_id);
+                   result.record.tasnap_wall_seconds, result.record.load_average, result.record.digest,
+                   result.record.run_id);
     }
   }
 

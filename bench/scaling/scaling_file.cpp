@@ -206,6 +206,7 @@ ExperimentWriter ScalingFile::add_experiment(const std::string& name, const Expe
   create_run_dataset(g, path, "repeat", H5T_STD_I32LE, 0, nullptr);
   create_run_dataset(g, path, "wall_seconds", H5T_IEEE_F64LE, 0, nullptr);
   create_run_dataset(g, path, "tasnap_wall_seconds", H5T_IEEE_F64LE, 0, nullptr);
+  create_run_dataset(g, path, "load_average", H5T_IEEE_F64LE, 0, nullptr);
   create_run_dataset(g, path, "exit_code", H5T_STD_I32LE, 0, nullptr);
   create_run_dataset(g, path, "oversubscribed", H5T_STD_I8LE, 0, nullptr);
   create_run_dataset(g, path, "status", text.get(), 0, nullptr);
@@ -213,6 +214,7 @@ ExperimentWriter ScalingFile::add_experiment(const std::string& name, const Expe
   create_run_dataset(g, path, "run_id", text.get(), 0, nullptr);
   describe_dataset(g, path, "wall_seconds", "seconds", "");
   describe_dataset(g, path, "tasnap_wall_seconds", "seconds", "");
+  describe_dataset(g, path, "load_average", "runnable processes, 1-minute average (getloadavg)", "");
 
   // Per-rank datasets: (runs x max_ranks), padded with a fill value.
   for (const RankSeconds& column : kRankSeconds) {
@@ -262,6 +264,7 @@ void ExperimentWriter::append_run(const RunRecord& run) {
   append_row(g, path_, "repeat", H5T_NATIVE_INT, &run.repeat, row);
   append_row(g, path_, "wall_seconds", H5T_NATIVE_DOUBLE, &run.wall_seconds, row);
   append_row(g, path_, "tasnap_wall_seconds", H5T_NATIVE_DOUBLE, &run.tasnap_wall_seconds, row);
+  append_row(g, path_, "load_average", H5T_NATIVE_DOUBLE, &run.load_average, row);
   append_row(g, path_, "exit_code", H5T_NATIVE_INT, &run.exit_code, row);
   append_row(g, path_, "oversubscribed", H5T_NATIVE_INT8, &oversubscribed, row);
   append_row(g, path_, "status", text.get(), &status, row);

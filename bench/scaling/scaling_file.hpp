@@ -56,6 +56,7 @@ struct RunRecord {
   int repeat = 0;
   double wall_seconds = 0;         // measured by the harness around mpirun
   double tasnap_wall_seconds = 0;  // reported by tasnap; NaN without telemetry
+  double load_average = 0;         // the host's 1-minute load average just before the run
   int exit_code = 0;
   bool oversubscribed = false;
   std::string status;

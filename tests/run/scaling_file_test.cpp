@@ -44,6 +44,7 @@ RunRecord record_of(const RunTelemetry& telemetry, int repeat, double wall) {
   record.repeat = repeat;
   record.wall_seconds = wall;
   record.tasnap_wall_seconds = telemetry.wall_seconds;
+  record.load_average = 0.25 * repeat;
   record.status = telemetry.status;
   record.digest = telemetry.digest;
   record.run_id = telemetry.run_id;
@@ -98,7 +99,7 @@ TEST(ScalingFileTest, WritesDocumentedLayout) {
   EXPECT_EQ(h5.integer_list_attribute(group, "workers_requested"), (std::vector<std::int64_t>{1, 3}));
 
   // Per-run datasets: one_rank row per run, extendible and chunked.
-  for (const char* name : {"workers", "repeat", "wall_seconds", "status", "digest", "run_id"}) {
+  for (const char* name : {"workers", "repeat", "wall_seconds", "load_average", "status", "digest", "run_id"}) {
     const std::string dataset = group + "/" + name;
     EXPECT_EQ(h5.dims(dataset), std::vector<hsize_t>{4}) << dataset;
     EXPECT_EQ(h5.max_dims(dataset), std::vector<hsize_t>{H5S_UNLIMITED}) << dataset;
@@ -108,6 +109,7 @@ TEST(ScalingFileTest, WritesDocumentedLayout) {
   EXPECT_EQ(h5.integers(group + "/repeat"), (std::vector<std::int64_t>{0, 0, 1, 1}));
   EXPECT_EQ(h5.doubles(group + "/wall_seconds"), (std::vector<double>{10.0, 5.0, 12.0, 6.0}));
   EXPECT_EQ(h5.integers(group + "/oversubscribed"), (std::vector<std::int64_t>{0, 1, 0, 1}));
+  EXPECT_EQ(h5.doubles(group + "/load_average"), (std::vector<double>{0.0, 0.0, 0.25, 0.25}));
   EXPECT_EQ(h5.texts(group + "/status"), std::vector<std::string>(4, "succeeded"));
   EXPECT_EQ(h5.texts(group + "/digest"), std::vector<std::string>(4, "00ab:38"));
 

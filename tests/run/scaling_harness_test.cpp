@@ -119,6 +119,7 @@ TEST_F(ScalingHarnessTest, RecordsTwoExperimentsAndPlots) {
     first_walls = h5.doubles(first + "/wall_seconds");
     ASSERT_EQ(first_walls.size(), 4u);
     for (double wall : first_walls) EXPECT_GT(wall, 0.0);
+    for (double load : h5.doubles(first + "/load_average")) EXPECT_GE(load, 0.0);
 
     first_digests = h5.texts(first + "/digest");
     ASSERT_EQ(first_digests.size(), 4u);
