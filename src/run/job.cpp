@@ -18,6 +18,7 @@
 #include "run/run_summary.hpp"
 #include "run/system_info.hpp"
 #include "storage/database.hpp"
+#include "storage/schema.hpp"
 
 #ifndef TASNAP_GIT_COMMIT
 #define TASNAP_GIT_COMMIT "unknown"
@@ -154,15 +155,6 @@ int exit_code_of(const std::exception& error) {
   if (dynamic_cast<const InputError*>(&error)) return exit_code::kInvalidInput;
   if (dynamic_cast<const DatabaseError*>(&error)) return exit_code::kDatabase;
   return exit_code::kInternal;
-}
-
-std::string join_chunks(const std::vector<std::int64_t>& chunks) {
-  std::string text;
-  for (const std::int64_t chunk : chunks) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(chunk);
-  }
-  return text;
 }
 
 // Rank 0: follows the progress notes of every rank. On a terminal it redraws
@@ -321,7 +313,7 @@ int finish_run(storage::Database& database, const RunOptions& options, storage::
   record.digest = digest.to_string();
   record.status = failed_chunks.empty() ? "succeeded" : "failed";
   if (!failed_chunks.empty()) {
-    record.error = "chunks not written: " + join_chunks(failed_chunks) + " (" + errors +
+    record.error = "chunks not written: " + storage::schema::format_chunk_list(failed_chunks) + " (" + errors +
                    "). Rerun the same command to complete them.";
   }
 

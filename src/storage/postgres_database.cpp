@@ -234,29 +234,6 @@ std::optional<Date> date_at(const PGresult* result, int row, int column) {
   return parse_date(text_at(result, row, column));
 }
 
-std::string join_chunks(const std::vector<std::int64_t>& chunks) {
-  std::string text;
-  for (const auto chunk : chunks) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(chunk);
-  }
-  return text;
-}
-
-std::vector<std::int64_t> split_chunks(std::string_view text) {
-  std::vector<std::int64_t> chunks;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view part = text.substr(0, comma);
-    std::int64_t value = 0;
-    std::from_chars(part.data(), part.data() + part.size(), value);
-    chunks.push_back(value);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return chunks;
-}
-
 // The runs columns in schema order, timestamps as ISO text.
 std::string run_select_list() {
   std::string list;
@@ -901,7 +878,7 @@ void PostgresDatabase::finish_run(const RunRecord& run, std::span<const RankTele
     rank_rows.add_int64(rank.peak_rss_kib);
     rank_rows.add_text(rank.digest);
     rank_rows.add_text(rank.error);
-    rank_rows.add_text(join_chunks(rank.failed_chunks));
+    rank_rows.add_text(schema::format_chunk_list(rank.failed_chunks));
   }
   const std::string rank_data = rank_rows.finish();
 
@@ -1015,7 +992,7 @@ std::vector<RankTelemetry> PostgresDatabase::run_ranks(std::string_view run_id) 
     rank.peak_rss_kib = int_at(r, row, 20);
     rank.digest = text_at(r, row, 21);
     rank.error = text_at(r, row, 22);
-    rank.failed_chunks = split_chunks(text_at(r, row, 23));
+    rank.failed_chunks = schema::parse_chunk_list(text_at(r, row, 23));
     ranks.push_back(std::move(rank));
   }
   return ranks;

@@ -15,7 +15,10 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace tasnap::storage::schema {
 
@@ -35,5 +38,10 @@ inline constexpr std::array<std::string_view, 24> kRunRankColumns = {
 
 inline constexpr std::array<std::string_view, 6> kRunTickerColumns = {
     "run_id", "ticker", "rank", "chunk", "rows", "digest"};
+
+// The failed_chunks column of the run ranks table: chunk indices joined by
+// commas, e.g. "3,7,11"; empty when none failed.
+std::string format_chunk_list(const std::vector<std::int64_t>& chunks);
+std::vector<std::int64_t> parse_chunk_list(std::string_view text);
 
 }  // namespace tasnap::storage::schema

@@ -139,28 +139,6 @@ std::string json_string_array(std::span<const std::string> values) {
   return json;
 }
 
-// failed_chunks is stored as comma-separated chunk indices.
-std::string join_chunks(const std::vector<std::int64_t>& chunks) {
-  std::string text;
-  for (const auto chunk : chunks) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(chunk);
-  }
-  return text;
-}
-
-std::vector<std::int64_t> split_chunks(std::string_view text) {
-  std::vector<std::int64_t> chunks;
-  while (!text.empty()) {
-    const std::size_t comma = std::min(text.find(','), text.size());
-    std::int64_t chunk = 0;
-    std::from_chars(text.data(), text.data() + comma, chunk);
-    chunks.push_back(chunk);
-    text.remove_prefix(std::min(comma + 1, text.size()));
-  }
-  return chunks;
-}
-
 std::string_view hint_for(int primary_code) {
   switch (primary_code) {
     case SQLITE_BUSY:
@@ -787,7 +765,7 @@ void SqliteDatabase::finish_run(const RunRecord& run, std::span<const RankTeleme
     delete_tickers.run();
 
     for (const auto& rank : ranks) {
-      const std::string failed = join_chunks(rank.failed_chunks);
+      const std::string failed = schema::format_chunk_list(rank.failed_chunks);
       const std::array<std::int64_t, 11> counters = {
           rank.chunks_assigned, rank.chunks_done, rank.tickers,
           rank.bars_read, rank.invalid_bars, rank.rows_upserted,
@@ -940,7 +918,7 @@ std::vector<RankTelemetry> SqliteDatabase::run_ranks(std::string_view run_id) {
     rank.peak_rss_kib = statement.column_int64(20);
     rank.digest = statement.column_text(21);
     rank.error = statement.column_text(22);
-    rank.failed_chunks = split_chunks(statement.column_text(23));
+    rank.failed_chunks = schema::parse_chunk_list(statement.column_text(23));
     ranks.push_back(std::move(rank));
   }
   return ranks;
