@@ -57,7 +57,17 @@ bool tasnap_process_alive(std::int64_t pid) {
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
   std::string name;
   std::getline(comm, name);
-  return name == "tasnap";
+  if (name != "tasnap") return false;
+
+  // A zombie has ended but waits for its parent to reap it. mpirun does not
+  // wait for the ranks it stops, and a container's init may never reap them.
+  // /proc/PID/stat is "pid (comm) state ...", and comm may contain spaces.
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(stat_file, stat);
+  const auto comm_end = stat.rfind(')');
+  const char state = comm_end != std::string::npos && comm_end + 2 < stat.size() ? stat[comm_end + 2] : '?';
+  return state != 'Z' && state != 'X';
 }
 
 double monotonic_seconds() {
