@@ -147,8 +147,6 @@ TEST(RankKilled, SqliteFileStaysConsistentAndRerunCompletes) {
 // A killed run whose rank 0 is left a zombie (ended, not yet reaped by its
 // parent) must still be marked abandoned by the next run.
 TEST(RankKilled, ZombieRankCountsAsEnded) {
-  GTEST_SKIP() << "tasnap_process_alive() treats a zombie process as alive, so the run of an unreaped "
-                  "rank 0 stays 'running'; remove this skip once it checks the process state";
   TempDir dir;
   kill_rank_and_rerun("sqlite:" + (dir / "zombie.db").string(), dir, false);
 }
