@@ -87,10 +87,6 @@ std::vector<std::string> job_arguments(const ExperimentOptions& options, const s
   return args;
 }
 
-std::string database_kind(const std::string& redacted_uri) {
-  return storage::backend_of(redacted_uri) == storage::Backend::sqlite ? "sqlite" : "postgresql";
-}
-
 // The outcome of one launch: the HDF5 row, and the telemetry when tasnap wrote a valid one.
 struct RunResult {
   RunRecord record;
@@ -164,6 +160,52 @@ RunResult run_once(const ExperimentOptions& options, const std::filesystem::path
   return result;
 }
 
+void warn_about_timings(const ExperimentOptions& options, int cores) {
+  if (options.build_type == "Debug") {
+    spdlog::warn("***WARNING*** the harness was built as Debug: timings of a debug tasnap are not representative");
+  }
+  for (int workers : options.workers) {
+    if (workers > cores) {
+      spdlog::warn("***WARNING*** M={} exceeds the {} physical cores: mpirun gets --oversubscribe, so ranks share "
+                   "cores and the timings at M={} measure contention, not scaling",
+                   workers, cores, workers);
+    }
+  }
+}
+
+ExperimentInfo describe_experiment(const ExperimentOptions& options, int cores) {
+  ExperimentInfo info;
+  info.label = options.label;
+  info.host = run::host_name();
+  info.physical_cores = cores;
+  info.tasnap_version = read_tasnap_version(options.tasnap);
+  info.git_commit = commit_of_version(info.tasnap_version, options.git_commit);
+  info.compiler = options.compiler;
+  info.build_type = options.build_type;
+  info.mode = options.mode;
+  info.chunk_size = options.chunk_size.value_or(0);
+  info.date = options.date;
+  info.from_date = options.from_date;
+  info.to_date = options.to_date;
+  info.workers = options.workers;
+  info.repeats = options.repeats;
+  info.order = kOrder;
+  info.created_at = run::utc_timestamp();
+  return info;
+}
+
+RunFacts run_facts_of(const RunTelemetry& telemetry) {
+  RunFacts facts;
+  facts.database = telemetry.database;
+  facts.database_kind = storage::backend_of(telemetry.database) == storage::Backend::sqlite ? "sqlite" : "postgresql";
+  facts.as_of_date = telemetry.as_of_date;
+  facts.chunk_size = telemetry.chunk_size;
+  facts.tickers = telemetry.tickers;
+  facts.bars = telemetry.bars_read();
+  facts.rows = telemetry.rows;
+  return facts;
+}
+
 }  // namespace
 
 void validate_options(ExperimentOptions& options) {
@@ -226,39 +268,12 @@ int run_experiment(const ExperimentOptions& options) {
     spdlog::info("running as root: set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 for mpirun");
   }
   const int cores = run::physical_cores();
-  if (options.build_type == "Debug") {
-    spdlog::warn("***WARNING*** the harness was built as Debug: timings of a debug tasnap are not representative");
-  }
-  for (int workers : options.workers) {
-    if (workers > cores) {
-      spdlog::warn("***WARNING*** M={} exceeds the {} physical cores: mpirun gets --oversubscribe, so ranks share "
-                   "cores and the timings at M={} measure contention, not scaling",
-                   workers, cores, workers);
-    }
-  }
-
-  ExperimentInfo info;
-  info.label = options.label;
-  info.host = run::host_name();
-  info.physical_cores = cores;
-  info.tasnap_version = read_tasnap_version(options.tasnap);
-  info.git_commit = commit_of_version(info.tasnap_version, options.git_commit);
-  info.compiler = options.compiler;
-  info.build_type = options.build_type;
-  info.mode = options.mode;
-  info.chunk_size = options.chunk_size.value_or(0);
-  info.date = options.date;
-  info.from_date = options.from_date;
-  info.to_date = options.to_date;
-  info.workers = options.workers;
-  info.repeats = options.repeats;
-  info.order = kOrder;
-  info.created_at = run::utc_timestamp();
+  warn_about_timings(options, cores);
 
   const int max_ranks = *std::max_element(options.workers.begin(), options.workers.end());
   const std::string name = compact_utc_timestamp() + "_" + options.label;
   ScalingFile file(options.out);
-  ExperimentWriter experiment = file.add_experiment(name, info, max_ranks);
+  ExperimentWriter experiment = file.add_experiment(name, describe_experiment(options, cores), max_ranks);
   const std::filesystem::path work_dir = make_work_dir();
   spdlog::info("experiment {} started: workers {}, {} repeats, {} order, output {}", experiment.path(),
                fmt::join(options.workers, ","), options.repeats, "interleaved", options.out.string());
@@ -276,9 +291,7 @@ int run_experiment(const ExperimentOptions& options) {
       experiment.append_run(result.record);
 
       if (result.telemetry && result.record.status == kStatusSucceeded && !facts_written) {
-        const RunTelemetry& telemetry = *result.telemetry;
-        experiment.set_run_facts({telemetry.database, database_kind(telemetry.database), telemetry.as_of_date,
-                                  telemetry.chunk_size, telemetry.tickers, telemetry.bars_read(), telemetry.rows});
+        experiment.set_run_facts(run_facts_of(*result.telemetry));
         facts_written = true;
       }
 

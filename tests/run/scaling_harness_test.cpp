@@ -56,24 +56,35 @@ bool is_png(const std::filesystem::path& path) {
 
 class ScalingHarnessTest : public ::testing::Test {
  protected:
+  // Generates the database once. A failure here fails every test in SetUp with
+  // its cause, where gtest alone would list the tests as skipped.
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     db_uri_ = "sqlite:" + (dir_->path() / "prices.db").string();
-    const auto generated = run_command(shell_quoted(tasnap::testing::tasnap_binary()) + " gen --db " + db_uri_ +
-                                       " --tickers 40 --days 300");
-    ASSERT_EQ(generated.exit_code, 0) << generated.output;
+    try {
+      const auto generated = run_command(shell_quoted(tasnap::testing::tasnap_binary()) + " gen --db " + db_uri_ +
+                                         " --tickers 40 --days 300");
+      if (generated.exit_code != 0) setup_error_ = "tasnap gen failed: " + generated.output;
+      harness_binary();
+    } catch (const std::exception& e) {
+      setup_error_ = e.what();
+    }
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
   }
 
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+
   static TempDir* dir_;
   static std::string db_uri_;
+  static std::string setup_error_;
 };
 
 TempDir* ScalingHarnessTest::dir_ = nullptr;
 std::string ScalingHarnessTest::db_uri_;
+std::string ScalingHarnessTest::setup_error_;
 
 TEST_F(ScalingHarnessTest, RecordsTwoExperimentsAndPlots) {
   const auto out = dir_->path() / "scaling.h5";
@@ -189,6 +200,37 @@ TEST_F(ScalingHarnessTest, RecordsTwoExperimentsAndPlots) {
     EXPECT_GT(std::filesystem::file_size(png), 1000u) << png;
     EXPECT_TRUE(is_png(png)) << png;
   }
+}
+
+TEST_F(ScalingHarnessTest, BackfillModeRecordsRange) {
+  const auto out = dir_->path() / "backfill.h5";
+  const auto result = run_command(harness_command(
+      *dir_, "--db " + db_uri_ + " --mode backfill --from 2021-04-01 --to 2021-04-21 --workers 1,2 --repeats 1 " +
+                 "--label backfill --out " + shell_quoted(out)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+
+  const Hdf5Reader h5(out);
+  const std::string group = experiment_named(h5, "backfill");
+  ASSERT_FALSE(group.empty());
+  EXPECT_EQ(h5.text_attribute(group, "mode"), "backfill");
+  EXPECT_EQ(h5.text_attribute(group, "from_date"), "2021-04-01");
+  EXPECT_EQ(h5.text_attribute(group, "to_date"), "2021-04-21");
+  EXPECT_EQ(h5.texts(group + "/status"), std::vector<std::string>(2, "succeeded"));
+  const std::vector<std::string> digests = h5.texts(group + "/digest");
+  ASSERT_EQ(digests.size(), 2u);
+  EXPECT_EQ(digests[0], digests[1]);
+
+  // Fifteen trade dates of up to 40 tickers: more rows than one date has.
+  EXPECT_GT(digest_rows(digests[0]), 40);
+}
+
+TEST_F(ScalingHarnessTest, BackfillWithoutRangeRejected) {
+  const auto out = dir_->path() / "no-range.h5";
+  const auto result = run_command(harness_command(
+      *dir_, "--db " + db_uri_ + " --mode backfill --workers 1 --repeats 1 --out " + shell_quoted(out)));
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("--from and --to"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST_F(ScalingHarnessTest, FailedRunIsRecordedAndFails) {
