@@ -211,6 +211,42 @@ TEST_F(ServerStopped, LostConnectionIsReportedAndRerunCompletes) {
   EXPECT_EQ(rerun.telemetry["digest"], clean_digest);
 }
 
+// The server ends every connection of the run while the server stays up (as an
+// administrator or a failover would): the ranks stop, rank 0 reconnects to
+// record the run as failed with the chunks not written, and the rerun completes.
+TEST_F(ServerStopped, TerminatedConnectionsRecordRunFailed) {
+  const auto telemetry = dir / "terminated.json";
+  BackgroundCommand job(background_run(uri, 2, kFaultChunkSize,
+                                       "--max-retries 0 --telemetry-json " + shell_quote(telemetry.string())),
+                        dir / "terminated.log");
+  ASSERT_TRUE(job.wait_for_output(" done on rank ", 60s)) << job.output();
+  const auto terminated = psql(server.uri(), "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                             "WHERE datname = 'faults'");
+  ASSERT_EQ(terminated.exit_code, 0) << terminated.output;
+  EXPECT_EQ(terminated.output, "2\n") << "one connection per rank";
+  const auto code = job.wait(90s);
+  ASSERT_TRUE(code.has_value()) << job.output();
+  EXPECT_EQ(*code, exit_code::kRunFailed) << job.output();
+
+  const nlohmann::json failed = read_json(telemetry);
+  const std::string run_id = failed["run_id"];
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(run_status(uri, run_id), "failed");
+  const auto error = query_column(uri, "SELECT error FROM tasnap_runs WHERE run_id = '" + run_id + "'");
+  ASSERT_EQ(error.size(), 1u);
+  EXPECT_NE(error.front().find("chunks not written: "), std::string::npos) << error.front();
+  EXPECT_NE(error.front().find("Rerun the same command"), std::string::npos) << error.front();
+  for (const auto& rank : failed["ranks"]) {
+    EXPECT_FALSE(rank["failed_chunks"].empty()) << "rank " << rank["rank"] << " lost its connection";
+  }
+
+  restore_write_speed(uri);
+  const RunResult rerun = run_snapshot({.db = uri, .ranks = 2, .chunk_size = kFaultChunkSize}, dir);
+  ASSERT_EQ(rerun.command.exit_code, 0) << rerun.command.output;
+  EXPECT_EQ(rerun.telemetry["digest"], clean_digest);
+  EXPECT_EQ(run_status(uri, run_id), "failed") << "a recorded failure is never rewritten as abandoned";
+}
+
 // The server restarts while chunks are being written: the chunk retries on a
 // new connection and the run still succeeds with the undisturbed digest.
 TEST_F(ServerStopped, RestartWithinRetriesIsSurvived) {
