@@ -1,6 +1,6 @@
-// Faults a nightly run must survive: a rank killed mid-run, the server stopped
-// mid-run, a server that cannot be used at start, a chunk whose upsert fails,
-// and SQLite files shared by two runs or left behind by a killed run.
+// Faults a nightly run must survive. A rank is killed mid-run, the server stops
+// mid-run, the server cannot be used at start, or a chunk's upsert fails. On
+// SQLite, two runs share a file, or a killed run leaves one behind.
 // Every case ends with a rerun that writes the rows and digest of an
 // undisturbed run.
 #include <gtest/gtest.h>
@@ -211,9 +211,9 @@ TEST_F(ServerStopped, LostConnectionIsReportedAndRerunCompletes) {
   EXPECT_EQ(rerun.telemetry["digest"], clean_digest);
 }
 
-// The server ends every connection of the run while the server stays up (as an
-// administrator or a failover would): the ranks stop, rank 0 reconnects to
-// record the run as failed with the chunks not written, and the rerun completes.
+// The server ends every connection of the run but stays up, as an administrator
+// or a failover would. The ranks stop, and rank 0 reconnects to record the run
+// as failed with the chunks not written. The rerun then completes.
 TEST_F(ServerStopped, TerminatedConnectionsRecordRunFailed) {
   const auto telemetry = dir / "terminated.json";
   BackgroundCommand job(background_run(uri, 2, kFaultChunkSize,
@@ -461,17 +461,20 @@ TEST_F(FailedChunkPostgres, TransientFailureIsRetried) {
 TEST(SqliteConcurrency, TwoRunsOnOneFileBothSucceed) {
   TempDir dir;
   const std::string uri = "sqlite:" + (dir / "shared.db").string();
-  init_and_load(uri, sample_csv());
-  const RunResult clean = run_snapshot({.db = uri, .ranks = 2, .chunk_size = 2, .date = kSampleDate}, dir);
+  init_and_generate(uri, kFaultTickers, kFaultDays);
+  const RunResult clean = run_snapshot({.db = uri, .ranks = 2, .chunk_size = kFaultChunkSize}, dir);
   ASSERT_EQ(clean.command.exit_code, 0) << clean.command.output;
 
+  // Slow writes make each run last long enough that the two surely overlap
+  // and wait for each other's write lock.
+  slow_down_writes(uri);
   const auto first_json = dir / "first.json";
   const auto second_json = dir / "second.json";
-  BackgroundCommand first(background_run(uri, 2, 1, "--date " + kSampleDate + " --telemetry-json " +
-                                                         shell_quote(first_json.string())),
+  BackgroundCommand first(background_run(uri, 2, kFaultChunkSize,
+                                         "--telemetry-json " + shell_quote(first_json.string())),
                           dir / "first.log");
-  BackgroundCommand second(background_run(uri, 2, 1, "--date " + kSampleDate + " --telemetry-json " +
-                                                          shell_quote(second_json.string())),
+  BackgroundCommand second(background_run(uri, 2, kFaultChunkSize,
+                                          "--telemetry-json " + shell_quote(second_json.string())),
                            dir / "second.log");
   const auto first_code = first.wait(120s);
   const auto second_code = second.wait(120s);
@@ -479,13 +482,43 @@ TEST(SqliteConcurrency, TwoRunsOnOneFileBothSucceed) {
   ASSERT_TRUE(second_code.has_value()) << second.output();
   EXPECT_EQ(*first_code, 0) << first.output();
   EXPECT_EQ(*second_code, 0) << second.output();
-  EXPECT_EQ(read_json(first_json)["digest"], clean.telemetry["digest"]);
-  EXPECT_EQ(read_json(second_json)["digest"], clean.telemetry["digest"]);
+  const nlohmann::json first_run = read_json(first_json);
+  const nlohmann::json second_run = read_json(second_json);
+  EXPECT_EQ(first_run["digest"], clean.telemetry["digest"]);
+  EXPECT_EQ(second_run["digest"], clean.telemetry["digest"]);
+
+  // The runs overlapped: each started before the other finished (ISO 8601 UTC text sorts by time).
+  EXPECT_LT(first_run["started_at"].get<std::string>(), second_run["finished_at"].get<std::string>());
+  EXPECT_LT(second_run["started_at"].get<std::string>(), first_run["finished_at"].get<std::string>());
 
   const auto check = run_command("sqlite3 " + shell_quote((dir / "shared.db").string()) + " 'PRAGMA integrity_check'");
   EXPECT_EQ(check.output, "ok\n");
   const auto statuses = query_column(uri, "SELECT status FROM tasnap_runs ORDER BY status");
   EXPECT_EQ(statuses, (std::vector<std::string>{"succeeded", "succeeded", "succeeded"}));
+  restore_write_speed(uri);
+  EXPECT_EQ(snapshot_rows(uri).size(), clean.telemetry["rows"].get<std::size_t>());
+}
+
+TEST(SqliteConcurrency, LockedFileIsWaitedFor) {
+  TempDir dir;
+  const auto path = dir / "locked.db";
+  const std::string uri = "sqlite:" + path.string();
+  init_and_load(uri, sample_csv());
+  const RunResult clean = run_snapshot({.db = uri, .ranks = 2, .chunk_size = 3, .date = kSampleDate}, dir);
+  ASSERT_EQ(clean.command.exit_code, 0) << clean.command.output;
+
+  // Another process holds the write lock for 3 s while the run starts.
+  BackgroundCommand holder("sh -c " + shell_quote("(echo 'BEGIN EXCLUSIVE;'; echo \"SELECT 'locked';\"; sleep 3; "
+                                                  "echo 'COMMIT;') | sqlite3 " + shell_quote(path.string())),
+                           dir / "holder.log");
+  ASSERT_TRUE(holder.wait_for_output("locked", 30s)) << holder.output();
+  const RunResult run = run_snapshot({.db = uri, .ranks = 2, .chunk_size = 3, .date = kSampleDate}, dir);
+  const auto holder_code = holder.wait(30s);
+  ASSERT_TRUE(holder_code.has_value());
+  EXPECT_EQ(*holder_code, 0) << holder.output();
+  ASSERT_EQ(run.command.exit_code, 0) << run.command.output;
+  EXPECT_EQ(run.telemetry["status"], "succeeded");
+  EXPECT_EQ(run.telemetry["digest"], clean.telemetry["digest"]);
 }
 
 }  // namespace
