@@ -279,7 +279,10 @@ PrivateServer::PrivateServer(ServerOptions options) : options_(std::move(options
   // The postgres user must own the folder and traverse its parents.
   if (::geteuid() == 0) {
     run_command("chown postgres:postgres " + shell_quote(dir_.path().string()));
-    run_command("chmod o+x " + shell_quote(dir_.path().parent_path().string()));
+    for (auto parent = dir_.path().parent_path(); parent != parent.root_path(); parent = parent.parent_path()) {
+      const std::string quoted = shell_quote(parent.string());
+      run_command("runuser -u postgres -- test -x " + quoted + " || chmod o+x " + quoted);
+    }
   }
 
   std::string auth = "-A trust";
