@@ -273,7 +273,7 @@ SharedServerDatabase::~SharedServerDatabase() {
 
 PrivateServer::PrivateServer(ServerOptions options) : options_(std::move(options)) {
   // The socket file sits in this server's own folder, so any port number works.
-  // A per-process number tells the servers of concurrent tests apart in logs.
+  // A per-process number keeps the servers of concurrent tests apart in logs.
   port_ = 5400 + static_cast<int>(::getpid() % 500);
 
   // The postgres user must own the folder and traverse its parents.
