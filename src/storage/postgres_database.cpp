@@ -381,6 +381,7 @@ void PostgresDatabase::fail(std::string_view operation, std::string_view table,
   if (message.empty() && conn_ != nullptr) message = PQerrorMessage(conn_);
   if (message.empty()) message = "no message from libpq";
 
+  last_sqlstate_ = state;
   const bool lost = conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD;
   const bool transient = lost || is_transient_sqlstate(state);
 
@@ -714,6 +715,23 @@ void PostgresDatabase::begin_chunk() {
   create_staging_tables();
   exec("chunk begin", config_.tables.snapshots, "BEGIN");
   chunk_open_ = true;
+  chunk_had_conflict_ = false;
+}
+
+bool PostgresDatabase::copy_new_snapshots(const std::string& data, const std::string& column_names) {
+  const std::string& table = config_.tables.snapshots;
+  const std::string sql = "SAVEPOINT tasnap_batch; COPY " + quote_identifier(table) + " (" +
+                          column_names + ") FROM STDIN (FORMAT binary); RELEASE SAVEPOINT tasnap_batch";
+  try {
+    run_script("snapshot copy", table, sql, {CopyInput{data}});
+    return true;
+  } catch (const TransientDatabaseError&) {
+    throw;
+  } catch (const DatabaseError&) {
+    if (last_sqlstate_ != "23505") throw;  // only unique_violation means "already stored"
+  }
+  exec("snapshot copy rollback", table, "ROLLBACK TO SAVEPOINT tasnap_batch");
+  return false;
 }
 
 void PostgresDatabase::write_rows(std::span<const SnapshotRow> rows, std::string_view run_id) {
@@ -734,9 +752,15 @@ void PostgresDatabase::write_rows(std::span<const SnapshotRow> rows, std::string
   }
   const std::string data = encoder.finish();
 
+  // A batch with no stored row yet (a first backfill, a new date) goes straight
+  // in by COPY, which needs about two thirds of the server time of the staging
+  // upsert below. After one conflict the rest of the chunk takes the upsert.
+  const std::string list = column_list(columns);
+  if (!chunk_had_conflict_ && copy_new_snapshots(data, list)) return;
+  chunk_had_conflict_ = true;
+
   // One message per batch: stage the rows, merge them, empty the staging table.
   const std::string staging(kSnapshotStaging);
-  const std::string list = column_list(columns);
   const std::string sql =
       "COPY " + staging + " FROM STDIN (FORMAT binary); INSERT INTO " +
       quote_identifier(config_.tables.snapshots) + " (" + list + ") SELECT " + list + " FROM " +

@@ -109,6 +109,10 @@ class PostgresDatabase final : public Database {
 
   void create_staging_tables();
 
+  // Appends a batch by plain COPY under a savepoint. Returns false, with the
+  // savepoint rolled back, when a row of the batch is already stored.
+  bool copy_new_snapshots(const std::string& data, const std::string& column_names);
+
   DbConfig config_;
   pg_conn* conn_ = nullptr;
   std::string description_;
@@ -118,6 +122,8 @@ class PostgresDatabase final : public Database {
   bool read_request_ready_ = false;
   bool staging_ready_ = false;
   bool chunk_open_ = false;
+  bool chunk_had_conflict_ = false;  // a batch of the open chunk met stored rows
+  std::string last_sqlstate_;        // SQLSTATE of the last failure, empty when it had none
   std::int64_t queries_sent_ = 0;
 };
 
