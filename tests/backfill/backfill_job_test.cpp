@@ -447,6 +447,17 @@ TEST(BackfillJob, PostgresRowsEqualNightlyRunsAndSqlite) {
   EXPECT_EQ(keys_of(rows), bar_keys(uris[0], from, kLastDate));
   expect_runs_match_backfill(rows, uris[1], {from, "2020-08-31", "2021-04-19", kLastDate}, dir);
 
+  // A rerun over stored rows, and a backfill over a database that already holds
+  // the nightly runs' dates, upsert the same rows.
+  const nlohmann::json rerun = run_backfill(uris[0], 2, 7, from, kLastDate, dir);
+  EXPECT_EQ(rerun["status"], "succeeded");
+  EXPECT_EQ(rerun["digest"], backfill["digest"]);
+  EXPECT_EQ(first_difference(stored_rows(uris[0], from, kLastDate), rows), "");
+  const nlohmann::json over_runs = run_backfill(uris[1], 1, 250, from, kLastDate, dir);
+  EXPECT_EQ(over_runs["status"], "succeeded");
+  EXPECT_EQ(over_runs["digest"], backfill["digest"]);
+  EXPECT_EQ(first_difference(stored_rows(uris[1], from, kLastDate), rows), "");
+
   // The same backfill on SQLite writes the same rows.
   const std::string sqlite_uri = make_sample_sqlite(dir, "prices.db");
   const nlohmann::json sqlite_backfill = run_backfill(sqlite_uri, 1, 250, from, kLastDate, dir);
