@@ -173,6 +173,22 @@ std::string trim(std::string text) {
   return text;
 }
 
+// libpq's message on one line: each line ends as a sentence, line breaks and
+// tabs become spaces, and the whole ends with one punctuation mark.
+std::string as_sentence(std::string text) {
+  text = trim(std::move(text));
+  std::string joined;
+  for (const char c : text) {
+    if (c == '\n' && !joined.empty() && joined.back() != '.' && joined.back() != '?') joined += '.';
+    joined += (c == '\n' || c == '\t') ? ' ' : c;
+  }
+  text = std::move(joined);
+  const auto doubled = [&text] { return text.find("  "); };
+  for (auto at = doubled(); at != std::string::npos; at = doubled()) text.erase(at, 1);
+  if (text.empty() || (text.back() != '?' && text.back() != '!')) text += '.';
+  return text;
+}
+
 std::string connect_hint(std::string_view message) {
   const auto has = [&](std::string_view part) { return message.find(part) != std::string_view::npos; };
   if (has("password")) return "Check the password in the URI, PGPASSWORD or ~/.pgpass.";
@@ -313,7 +329,7 @@ void PostgresDatabase::connect(bool at_start) {
     PQfinish(conn_);
     conn_ = nullptr;
     const std::string text =
-        scrub("Could not connect to " + description_ + ": " + message + ". " + connect_hint(message));
+        scrub("Could not connect to " + description_ + ": " + as_sentence(message) + " " + connect_hint(message));
 
     // The server accepted this connection string before, so a failed
     // reconnect may pass on a later retry of the chunk.
