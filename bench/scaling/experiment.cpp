@@ -303,7 +303,7 @@ int run_experiment(const ExperimentOptions& options) {
                       tail_of_file(result.log_file, kLogTailLines));
         break;
       }
-      samples.push_back({workers, result.record.wall_seconds});
+      samples.push_back({workers, result.record.wall_seconds, repeat});
       spdlog::info("run {}/{} finished: M={} repeat {} wall {:.3f} s (tasnap {:.3f} s, load {:.1f}) digest {} "
                    "run_id {}",
                    run_number, total_runs, workers, repeat, result.record.wall_seconds,

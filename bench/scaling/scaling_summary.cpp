@@ -11,6 +11,20 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The median over repeats of T(1, r) / T(workers, r), using the first sample of
+// each (worker count, repeat).
+double paired_speedup(const std::vector<WallSample>& samples, int workers) {
+  std::vector<double> ratios;
+  for (const WallSample& sample : samples) {
+    if (sample.workers != workers) continue;
+    const auto serial = std::find_if(samples.begin(), samples.end(), [&](const WallSample& candidate) {
+      return candidate.workers == 1 && candidate.repeat == sample.repeat;
+    });
+    if (serial != samples.end()) ratios.push_back(serial->wall_seconds / sample.wall_seconds);
+  }
+  return median(ratios);
+}
+
 }  // namespace
 
 double median(std::vector<double> values) {
@@ -56,18 +70,19 @@ std::vector<WorkerSummary> summarize(const std::vector<WallSample>& samples, con
     summary.speedup = one_worker == summaries.end() ? kNaN : one_worker->median_wall / summary.median_wall;
     summary.efficiency = summary.speedup / summary.workers;
     summary.karp_flatt = karp_flatt(summary.speedup, summary.workers);
+    summary.paired_speedup = paired_speedup(samples, summary.workers);
   }
   return summaries;
 }
 
 void print_summary_table(std::ostream& out, const std::vector<WorkerSummary>& summaries) {
   char line[160];
-  std::snprintf(line, sizeof line, "%7s %4s %12s %10s %10s %8s %10s %10s\n", "workers", "runs", "median_wall_s",
-                "min_s", "max_s", "speedup", "efficiency", "karp_flatt");
+  std::snprintf(line, sizeof line, "%7s %4s %13s %8s %8s %8s %10s %10s %14s\n", "workers", "runs",
+                "median_wall_s", "min_s", "max_s", "speedup", "efficiency", "karp_flatt", "paired_speedup");
   out << line;
   for (const WorkerSummary& s : summaries) {
-    std::snprintf(line, sizeof line, "%7d %4d %12.3f %10.3f %10.3f %8.3f %10.3f %10.3f\n", s.workers, s.runs,
-                  s.median_wall, s.min_wall, s.max_wall, s.speedup, s.efficiency, s.karp_flatt);
+    std::snprintf(line, sizeof line, "%7d %4d %13.3f %8.3f %8.3f %8.3f %10.3f %10.3f %14.3f\n", s.workers, s.runs,
+                  s.median_wall, s.min_wall, s.max_wall, s.speedup, s.efficiency, s.karp_flatt, s.paired_speedup);
     out << line;
   }
   out.flush();

@@ -11,6 +11,7 @@ namespace tasnap::scaling {
 struct WallSample {
   int workers = 0;
   double wall_seconds = 0;
+  int repeat = 0;
 };
 
 struct WorkerSummary {
@@ -22,6 +23,11 @@ struct WorkerSummary {
   double speedup = 0;     // median wall at M = 1 / median wall at M; NaN without an M = 1 run
   double efficiency = 0;  // speedup / M
   double karp_flatt = 0;  // (1/S - 1/M) / (1 - 1/M); NaN for M = 1 or without speedup
+
+  // Median over repeats r of T(1, r) / T(M, r). Runs of one repeat are close in
+  // time, so this ratio cancels drift in machine load that the ratio of medians
+  // keeps. NaN without a pair.
+  double paired_speedup = 0;
 };
 
 // The median of `values` (mean of the two middle values for an even count);

@@ -143,8 +143,8 @@ TEST(ScalingSummaryTest, MedianOfOddAndEvenCounts) {
 
 TEST(ScalingSummaryTest, SpeedupEfficiencyKarpFlatt) {
   // Medians: M=1 10 s, M=2 6 s, M=4 4 s. Both M>1 points fit a serial fraction of 0.2.
-  const std::vector<WallSample> samples = {{1, 10.0}, {2, 6.5}, {4, 4.0}, {1, 11.0}, {2, 6.0},
-                                           {4, 4.2}, {1, 9.0}, {2, 5.5}, {4, 3.9}};
+  const std::vector<WallSample> samples = {{1, 10.0, 0}, {2, 6.5, 0}, {4, 4.0, 0}, {1, 11.0, 1}, {2, 6.0, 1},
+                                           {4, 4.2, 1},  {1, 9.0, 2}, {2, 5.5, 2}, {4, 3.9, 2}};
   const std::vector<WorkerSummary> summaries = summarize(samples, {1, 2, 4});
   ASSERT_EQ(summaries.size(), 3u);
 
@@ -167,6 +167,22 @@ TEST(ScalingSummaryTest, SpeedupEfficiencyKarpFlatt) {
   EXPECT_NEAR(summaries[2].karp_flatt, 0.2, 1e-12);
 
   EXPECT_NEAR(amdahl_speedup(0.2, 8), 1.0 / 0.3, 1e-12);
+
+  // Paired by repeat: M=2 ratios 10/6.5, 11/6, 9/5.5; M=4 ratios 10/4, 11/4.2, 9/3.9.
+  EXPECT_DOUBLE_EQ(summaries[0].paired_speedup, 1.0);
+  EXPECT_NEAR(summaries[1].paired_speedup, 9.0 / 5.5, 1e-12);
+  EXPECT_NEAR(summaries[2].paired_speedup, 10.0 / 4.0, 1e-12);
+}
+
+TEST(ScalingSummaryTest, PairedSpeedupCancelsDrift) {
+  // The host is three times slower in repeat 1, and a burst of load hits the M=2
+  // run of repeat 2. Two of three repeats show 2x, but the ratio of medians shows none.
+  const std::vector<WallSample> samples = {{1, 4.0, 0},  {2, 2.0, 0}, {1, 12.0, 1},
+                                           {2, 6.0, 1}, {1, 6.0, 2}, {2, 12.0, 2}};
+  const std::vector<WorkerSummary> summaries = summarize(samples, {1, 2});
+  ASSERT_EQ(summaries.size(), 2u);
+  EXPECT_NEAR(summaries[1].paired_speedup, 2.0, 1e-12);
+  EXPECT_NEAR(summaries[1].speedup, 1.0, 1e-12);
 }
 
 TEST(ScalingSummaryTest, NoSpeedupWithoutOneWorker) {
@@ -175,6 +191,7 @@ TEST(ScalingSummaryTest, NoSpeedupWithoutOneWorker) {
   EXPECT_EQ(summaries[1].workers, 4);
   EXPECT_TRUE(std::isnan(summaries[0].speedup));
   EXPECT_TRUE(std::isnan(summaries[1].karp_flatt));
+  EXPECT_TRUE(std::isnan(summaries[1].paired_speedup));
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ void write_sample_experiment(const std::filesystem::path& path, const std::strin
   experiment.set_run_facts({one_rank.database, "postgresql", one_rank.as_of_date, one_rank.chunk_size,
                             one_rank.tickers,
                             one_rank.bars_read(), one_rank.rows});
-  experiment.write_summary(summarize({{1, 10.0}, {3, 5.0}, {1, 12.0}, {3, 6.0}}, {1, 3}));
+  experiment.write_summary(summarize({{1, 10.0, 0}, {3, 5.0, 0}, {1, 12.0, 1}, {3, 6.0, 1}}, {1, 3}));
   experiment.close();
   file.close();
 }
@@ -151,6 +151,7 @@ TEST(ScalingFileTest, WritesDocumentedLayout) {
   const std::vector<double> serial = h5.doubles(group + "/summary/karp_flatt");
   EXPECT_TRUE(std::isnan(serial[0]));
   EXPECT_NEAR(serial[1], (0.5 - 1.0 / 3.0) / (1.0 - 1.0 / 3.0), 1e-12);
+  EXPECT_EQ(h5.doubles(group + "/summary/paired_speedup"), (std::vector<double>{1.0, 2.0}));
 }
 
 TEST(ScalingFileTest, SecondExperimentKeepsFirst) {
