@@ -37,7 +37,7 @@ struct RunTelemetry {
 // The status tasnap writes for a run that finished every chunk.
 inline constexpr std::string_view kStatusSucceeded = "succeeded";
 
-// Parses a telemetry document; throws InputError naming `source` and the
+// Parses a telemetry document. Throws InputError naming `source` and the
 // missing or mistyped field, or an unsupported schema_version.
 RunTelemetry parse_run_telemetry(std::string_view json_text, const std::string& source);
 

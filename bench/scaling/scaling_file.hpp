@@ -71,12 +71,12 @@ class ScalingFile {
  public:
   // Opens `path` read-write, or creates it when missing (without world-write
   // permission). An existing file is never truncated. Throws InputError when
-  // the file exists but is not HDF5, Hdf5Error when HDF5 fails.
+  // the file exists but is not HDF5, and Hdf5Error when HDF5 fails.
   explicit ScalingFile(const std::filesystem::path& path);
 
   // Creates the group /experiments/<name> with `info` as attributes and empty
   // datasets sized for up to `max_ranks` ranks per run. Throws InputError when
-  // the group already exists; older groups are never touched.
+  // the group already exists. Older groups are never touched.
   ExperimentWriter add_experiment(const std::string& name, const ExperimentInfo& info, int max_ranks);
 
   // Flushes and closes the file, throwing Hdf5Error on failure.
@@ -93,14 +93,14 @@ class ExperimentWriter {
  public:
   ExperimentWriter(Hid group, std::string path, int max_ranks);
 
-  // Writes the attributes taken from a run's telemetry; a later call overwrites them.
+  // Writes the attributes taken from a run's telemetry. A later call overwrites them.
   void set_run_facts(const RunFacts& facts);
 
   // Appends one run to every per-run and per-rank dataset, then flushes the file,
   // so the runs written so far survive a crash of the harness.
   void append_run(const RunRecord& run);
 
-  // Writes summary/ with one entry per worker count; replaces an earlier summary.
+  // Writes summary/ with one entry per worker count, replacing an earlier summary.
   void write_summary(const std::vector<WorkerSummary>& summaries);
 
   // Closes the group, throwing Hdf5Error on failure.
