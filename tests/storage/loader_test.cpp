@@ -252,10 +252,13 @@ TEST_F(LoaderTest, NanAndInfinityAccepted) {
   const RawBarsView bars = chunk.bars(0);
   EXPECT_EQ(bars.high[0], std::numeric_limits<double>::infinity());
   EXPECT_EQ(bars.low[0], -std::numeric_limits<double>::infinity());
-  // SQLite stores a NaN as NULL, which reads back as a NULL close.
-  EXPECT_EQ(bars.nulls[0], null_bit::kClose);
+  // A NaN reads back as NaN, never as NULL: a NULL adj_close would mean
+  // "no adjustment" where the NaN marks an invalid bar.
+  EXPECT_TRUE(std::isnan(bars.close[0]));
+  EXPECT_EQ(bars.nulls[0], 0);
   EXPECT_EQ(bars.open[1], 1.0);
-  EXPECT_EQ(bars.nulls[1], null_bit::kAdjClose);
+  EXPECT_TRUE(std::isnan(bars.adj_close[1]));
+  EXPECT_EQ(bars.nulls[1], 0);
 }
 
 TEST_F(LoaderTest, QuotedTableNameNeverExecutes) {
