@@ -20,6 +20,12 @@ using testing::run_command;
 
 const std::string kDate = "2021-04-21";
 
+storage::DbConfig config(const std::string& uri) {
+  storage::DbConfig config;
+  config.uri = uri;
+  return config;
+}
+
 std::string quote(const std::string& text) { return "'" + text + "'"; }
 
 std::string tasnap() { return testing::tasnap_binary().string(); }
@@ -47,7 +53,7 @@ nlohmann::json run_under_mpirun(const std::string& db, int ranks, int chunk_size
 // Every stored row of the run's universe, keyed by ticker, as raw bits.
 std::map<std::string, std::vector<std::uint64_t>> stored_rows(const std::string& uri,
                                                                const std::vector<std::string>& tickers) {
-  auto database = storage::open_database({.uri = uri});
+  auto database = storage::open_database(config(uri));
   std::map<std::string, std::vector<std::uint64_t>> rows;
   const Date date = *parse_date(kDate);
   for (const std::string& ticker : tickers) {
@@ -73,7 +79,7 @@ class RunJobTest : public ::testing::Test {
   }
 
   static std::vector<std::string> universe(const std::string& uri) {
-    auto database = storage::open_database({.uri = uri});
+    auto database = storage::open_database(config(uri));
     const Date date = *parse_date(kDate);
     return database->tickers_with_bars_between(date, date);
   }
@@ -98,7 +104,7 @@ TEST_F(RunJobTest, SqliteDigestsEqualForEveryRankCountAndChunkSize) {
       EXPECT_EQ(telemetry["rows"], static_cast<std::int64_t>(tickers.size()));
 
       // Every ticker written exactly once, by the rank its chunk was assigned to.
-      auto database = storage::open_database({.uri = uri});
+      auto database = storage::open_database(config(uri));
       const auto digests = database->run_tickers(telemetry["run_id"].get<std::string>());
       std::map<std::string, int> writes;
       for (const TickerDigest& d : digests) {
@@ -163,7 +169,7 @@ TEST_F(RunJobTest, FailedChunkIsRecordedAndRerunCompletesIt) {
   EXPECT_NE(failed["error"].get<std::string>().find("chunks not written"), std::string::npos) << failed["error"];
 
   // No half chunk: the failed chunk's tickers have no row at all.
-  auto database = storage::open_database({.uri = uri});
+  auto database = storage::open_database(config(uri));
   const auto digests = database->run_tickers(failed["run_id"].get<std::string>());
   std::int64_t failed_chunk = -1;
   for (const auto& rank : failed["ranks"]) {
@@ -198,7 +204,7 @@ TEST_F(RunJobTest, DateWithoutBarsFailsBeforeAnyWork) {
     EXPECT_NE(result.output.find(date), std::string::npos) << result.output;
     EXPECT_NE(result.output.find("2021-04-21"), std::string::npos) << "names the latest date\n" << result.output;
   }
-  auto database = storage::open_database({.uri = uri});
+  auto database = storage::open_database(config(uri));
   EXPECT_TRUE(database->runs_with_status("running").empty());
   EXPECT_TRUE(database->runs_with_status("failed").empty());
   EXPECT_TRUE(database->runs_with_status("succeeded").empty());

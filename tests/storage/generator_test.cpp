@@ -70,7 +70,9 @@ TEST(Generator, BarsAreValid) {
       EXPECT_GE(bars.high[i], bars.close[i]);
       EXPECT_GT(bars.volume[i], 0);
       EXPECT_LT(weekday_of(bars.trade_date[i]), 5) << "weekend bar";
-      if (i > 0) EXPECT_LT(bars.trade_date[i - 1], bars.trade_date[i]);
+      if (i > 0) {
+        EXPECT_LT(bars.trade_date[i - 1], bars.trade_date[i]);
+      }
     }
   }
 }

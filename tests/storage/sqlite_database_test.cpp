@@ -301,9 +301,13 @@ TEST_F(SqliteDatabaseTest, NaNInputValuesReadBackAsNaNNotNull) {
     const RawBarsView bars = chunk.bars(i);
     ASSERT_EQ(bars.size(), 1u);
     EXPECT_EQ(bars.nulls[0], 0) << chunk.ticker(i) << ": a NaN must not read back as NULL";
-    if (chunk.ticker(i) == "NANADJ") EXPECT_TRUE(std::isnan(bars.adj_close[0]));
-    if (chunk.ticker(i) == "NANCLOSE") EXPECT_TRUE(std::isnan(bars.close[0]));
-    if (chunk.ticker(i) == "NANSPLIT") EXPECT_TRUE(std::isnan(bars.split_factor[0]));
+    if (chunk.ticker(i) == "NANADJ") {
+      EXPECT_TRUE(std::isnan(bars.adj_close[0]));
+    } else if (chunk.ticker(i) == "NANCLOSE") {
+      EXPECT_TRUE(std::isnan(bars.close[0]));
+    } else {
+      EXPECT_TRUE(std::isnan(bars.split_factor[0]));
+    }
   }
 }
 
