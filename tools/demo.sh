@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The first command of the README: installs what is missing, builds, loads the
-# shipped real sample (20 S&P 500 tickers, 1999-2021) into the embedded SQLite
-# database demo/tasnap.db, runs the nightly snapshot with 2 ranks, and prints
-# the telemetry table and a few snapshot rows.
+# The first command of the README. It installs what is missing and builds.
+# Then it loads the shipped real sample (20 S&P 500 tickers, 1999-2021) into
+# the SQLite database demo/tasnap.db, runs the nightly snapshot with 2 ranks,
+# and prints the telemetry table and a few snapshot rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

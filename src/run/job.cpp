@@ -28,8 +28,8 @@ namespace tasnap::run {
 
 namespace {
 
-// What rank 0 decided before any work; shared with the other ranks only
-// through RunSetup and the chunk lists.
+// The plan rank 0 makes before any work. Other ranks see it only through
+// RunSetup and their chunk lists.
 struct Plan {
   storage::RunRecord record;
   std::vector<parallel::Chunk> chunks;
@@ -425,7 +425,7 @@ int run_job(parallel::World& world, const RunOptions& options) {
   report.telemetry.total_seconds = monotonic_seconds() - started;
   report.telemetry.peak_rss_kib = peak_rss_kib();
 
-  // Rank 0 collects every report, records the outcome and tells every rank the exit code.
+  // Rank 0 collects every report and records the outcome, then broadcasts the exit code.
   std::vector<parallel::RankReport> reports = world.gather_reports(report);
   int code = exit_code::kSuccess;
   if (world.is_root()) code = finish_run(*database, options, plan.record, reports, started);

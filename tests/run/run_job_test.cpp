@@ -270,8 +270,7 @@ TEST_F(RunJobTest, CompareReportsIdenticalAndDifferentRuns) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("identical"), std::string::npos) << result.output;
 
-  // Change one stored value in B, then rerun nothing: compare works from digests,
-  // so recompute B with one ticker's prices altered instead.
+  // Alter one of KO's closes in B and run B again, so the two runs differ in KO's row.
   const std::string path_b = (dir / "b.db").string();
   ASSERT_EQ(run_command("sqlite3 " + quote(path_b) + " \"UPDATE daily_prices SET close = close * 1.01 WHERE ticker = 'KO' AND trade_date = '2021-04-20'\"").exit_code, 0);
   const std::string run_b2 = run_under_mpirun(uri_b, 2, 7, dir)["run_id"];
