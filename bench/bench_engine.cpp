@@ -227,9 +227,13 @@ void BM_MaxDrawdownAt(benchmark::State& state) {
 }
 BENCHMARK(BM_MaxDrawdownAt)->Arg(5000);
 
+// The 60 log returns of the window, then the deviation: what one row costs.
 void BM_VolatilityAt(benchmark::State& state) {
-  run_window_benchmark(state, [](const PreparedBars& bars, std::size_t i) {
-    return volatility_at(bars.close, 60, i);
+  std::vector<double> log_return;
+  run_window_benchmark(state, [&log_return](const PreparedBars& bars, std::size_t i) {
+    log_return.resize(bars.close.size());
+    log_returns_into(bars.close, i >= 59 ? i - 59 : 0, i + 1, log_return);
+    return volatility_at(log_return, 60, i);
   });
 }
 BENCHMARK(BM_VolatilityAt)->Arg(5000);

@@ -11,6 +11,10 @@ namespace tasnap::engine {
 
 namespace {
 
+// The longest volatility window, in log returns: the rows of dates from i on
+// read the log returns from i + 1 - kVolatilityWindow on.
+constexpr std::size_t kVolatilityWindow = 60;
+
 // The full-history indicator series, one element per prepared bar.
 struct IndicatorSeries {
   std::vector<double> sma_20, sma_50, sma_200;
@@ -25,11 +29,15 @@ struct IndicatorSeries {
   std::vector<double> obv;
   std::vector<std::uint32_t> obv_near_ties;
 
+  // Daily log returns, filled only where a row's volatility window reads them.
+  std::vector<double> log_return;
+
   void resize(std::size_t n) {
     for (std::vector<double>* series :
          {&sma_20, &sma_50, &sma_200, &ema_12, &ema_26, &ema_50, &ema_200, &macd_fast_ema,
           &bb_variance, &rsi_14,
-          &macd, &macd_signal, &macd_hist, &atr_14, &plus_di_14, &minus_di_14, &adx_14, &obv}) {
+          &macd, &macd_signal, &macd_hist, &atr_14, &plus_di_14, &minus_di_14, &adx_14, &obv,
+          &log_return}) {
       series->resize(n);
     }
   }
@@ -230,8 +238,8 @@ void assemble_row(std::string_view ticker, const PreparedBars& bars, const Indic
   row[Column::pct_from_52w_low] = close[i] / low_52w - 1.0;
   row[Column::max_drawdown_252d] = max_drawdown_at(close, 252, i);
 
-  row[Column::volatility_20d] = volatility_at(close, 20, i);
-  row[Column::volatility_60d] = volatility_at(close, 60, i);
+  row[Column::volatility_20d] = volatility_at(s.log_return, 20, i);
+  row[Column::volatility_60d] = volatility_at(s.log_return, 60, i);
   row[Column::avg_volume_20d] = mean_at(volume, 20, i) * p;
   row[Column::avg_volume_50d] = mean_at(volume, 50, i) * p;
   row[Column::relative_volume] = relative_volume_at(volume, 20, i);
@@ -282,6 +290,7 @@ SkipReason SnapshotEngine::compute_row(std::string_view ticker, const RawBarsVie
   const std::size_t n = prepared.size();
   IndicatorSeries& series = buffers_->series;
   compute_series(prepared, n, series);
+  log_returns_into(prepared.close, n > kVolatilityWindow ? n - kVolatilityWindow : 0, n, series.log_return);
   decide_tie_moves(prepared, series.directional_ties, n - 1, series.tie_moves);
   run_wilder_indicators(prepared, n, series);
   assemble_row(ticker, prepared, series, n - 1, row);
@@ -302,6 +311,8 @@ SkipReason SnapshotEngine::compute_rows(std::string_view ticker, const RawBarsVi
 
   IndicatorSeries& series = buffers_->series;
   compute_series(prepared, n, series);
+  log_returns_into(prepared.close, first > kVolatilityWindow ? first - kVolatilityWindow : 0, n,
+                   series.log_return);
   decide_tie_moves(prepared, series.directional_ties, first, series.tie_moves);
   run_wilder_indicators(prepared, n, series);
   for (std::size_t i = first; i < n; ++i) {

@@ -178,18 +178,25 @@ double max_drawdown_at(std::span<const double> close, int bars, std::size_t i) {
   return deepest;
 }
 
-double volatility_at(std::span<const double> close, int returns, std::size_t i) {
+void log_returns_into(std::span<const double> close, std::size_t first, std::size_t last,
+                      std::span<double> log_return) {
+  for (std::size_t j = std::max<std::size_t>(first, 1); j < last; ++j) {
+    log_return[j] = std::log(close[j] / close[j - 1]);
+  }
+}
+
+double volatility_at(std::span<const double> log_return, int returns, std::size_t i) {
   if (!fits(i, static_cast<std::size_t>(returns))) return kNaN;
   const std::size_t first = i + 1 - static_cast<std::size_t>(returns);
 
   // Two passes (mean, then squared deviations) to avoid cancellation.
   double total = 0.0;
-  for (std::size_t j = first; j <= i; ++j) total += std::log(close[j] / close[j - 1]);
+  for (std::size_t j = first; j <= i; ++j) total += log_return[j];
   const double mean = total / returns;
 
   double squares = 0.0;
   for (std::size_t j = first; j <= i; ++j) {
-    const double deviation = std::log(close[j] / close[j - 1]) - mean;
+    const double deviation = log_return[j] - mean;
     squares += deviation * deviation;
   }
   return std::sqrt(squares / (returns - 1)) * std::sqrt(252.0);

@@ -59,8 +59,15 @@ double dollar_volume_at(std::span<const double> raw_close, std::span<const doubl
 // Deepest fall from the running maximum within the `bars` closes ending at i (0 or negative).
 double max_drawdown_at(std::span<const double> close, int bars, std::size_t i);
 
-// Sample standard deviation of the last `returns` daily log returns, times sqrt(252).
-double volatility_at(std::span<const double> close, int returns, std::size_t i);
+// Writes ln(close_j / close_(j-1)) to log_return[j] for every j in [max(first, 1), last).
+// Both the single-date and the backfill path fill the entries they read with
+// this one function, so a log return has the same bits on either path.
+void log_returns_into(std::span<const double> close, std::size_t first, std::size_t last,
+                      std::span<double> log_return);
+
+// Sample standard deviation of the `returns` daily log returns ending at i,
+// times sqrt(252). Reads log_return[i + 1 - returns .. i], filled by log_returns_into.
+double volatility_at(std::span<const double> log_return, int returns, std::size_t i);
 
 // volume_i / mean volume of the `bars` bars before i; NaN when that mean is 0.
 double relative_volume_at(std::span<const double> volume, int bars, std::size_t i);

@@ -201,10 +201,26 @@ TEST(WindowKernelTest, MaxDrawdown) {
   EXPECT_EQ(max_drawdown_at(std::vector<double>(5, 3.0), 5, 4), 0.0);
 }
 
+std::vector<double> log_returns_of(const std::vector<double>& close) {
+  std::vector<double> log_return(close.size(), std::nan(""));
+  log_returns_into(close, 0, close.size(), log_return);
+  return log_return;
+}
+
 TEST(WindowKernelTest, VolatilityOfConstantIsZero) {
-  const std::vector<double> close(21, 7.0);
-  EXPECT_TRUE(std::isnan(volatility_at(close, 20, 19)));
-  EXPECT_EQ(volatility_at(close, 20, 20), 0.0);
+  const std::vector<double> log_return = log_returns_of(std::vector<double>(21, 7.0));
+  EXPECT_TRUE(std::isnan(volatility_at(log_return, 20, 19)));
+  EXPECT_EQ(volatility_at(log_return, 20, 20), 0.0);
+}
+
+TEST(WindowKernelTest, LogReturnsFillOnlyTheRequestedRange) {
+  const std::vector<double> close = {100.0, 110.0, 121.0, 133.1};
+  std::vector<double> log_return(close.size(), -1.0);
+  log_returns_into(close, 2, 4, log_return);
+  EXPECT_EQ(log_return[0], -1.0);
+  EXPECT_EQ(log_return[1], -1.0);
+  EXPECT_EQ(log_return[2], std::log(121.0 / 110.0));
+  EXPECT_EQ(log_return[3], std::log(133.1 / 121.0));
 }
 
 TEST(WindowKernelTest, VolatilityOfAlternatingReturns) {
@@ -213,7 +229,7 @@ TEST(WindowKernelTest, VolatilityOfAlternatingReturns) {
   for (std::size_t i = 0; i < close.size(); ++i) close[i] = i % 2 == 0 ? 100.0 : 110.0;
   const double r = std::log(1.1);
   const double expected = std::sqrt(20.0 * r * r / 19.0) * std::sqrt(252.0);
-  EXPECT_NEAR(volatility_at(close, 20, 20), expected, 1e-12);
+  EXPECT_NEAR(volatility_at(log_returns_of(close), 20, 20), expected, 1e-12);
 }
 
 TEST(WindowKernelTest, RelativeVolumeNullWhenPriorMeanIsZero) {
