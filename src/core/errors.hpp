@@ -1,4 +1,4 @@
-// The error types of tasnap. Each type tells the caller what to do next.
+// The error types of tasnap. Each type names what the caller should do next.
 #pragma once
 
 #include <stdexcept>

@@ -67,7 +67,7 @@ inline constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 inline bool is_null(double value) { return std::isnan(value); }
 
 // One snapshot row keyed by (ticker, as_of_date). Values are kNull where the
-// contract says NULL; the engine never leaves an infinity or another NaN in it.
+// contract defines NULL; the engine never leaves an infinity or another NaN in it.
 struct SnapshotRow {
   std::string ticker;
   Date as_of_date;

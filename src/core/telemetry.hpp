@@ -1,5 +1,5 @@
-// What one rank did during a run: the fields gathered by rank 0, printed,
-// stored in the run log and written to the telemetry JSON.
+// Per-rank run telemetry. Rank 0 gathers it, prints it, stores it in the run
+// log and writes it to the telemetry JSON.
 #pragma once
 
 #include <cstdint>
