@@ -9,6 +9,7 @@
 #include <limits>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <utility>
 
 #include "core/errors.hpp"
@@ -289,7 +290,7 @@ void SqliteDatabase::open() {
   // durable against application crashes in WAL mode and much faster than FULL.
   // The first statement also fails here when the file is not a database.
   try {
-    execute("PRAGMA journal_mode = WAL", "switch the journal to WAL mode");
+    switch_to_wal();
     execute("PRAGMA synchronous = NORMAL", "set synchronous = NORMAL");
     execute("PRAGMA cache_size = -65536", "set the page cache size");
   } catch (...) {
@@ -297,6 +298,22 @@ void SqliteDatabase::open() {
     throw;
   }
   spdlog::debug("Opened SQLite database {}", path_);
+}
+
+void SqliteDatabase::switch_to_wal() {
+  // Two processes switching a new file to WAL at once can get SQLITE_BUSY at
+  // once: SQLite skips the busy handler where waiting could deadlock. Retry
+  // until the busy timeout has passed; the first switch makes the others no-ops.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    try {
+      execute("PRAGMA journal_mode = WAL", "switch the journal to WAL mode");
+      return;
+    } catch (const TransientDatabaseError&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 void SqliteDatabase::close() noexcept {

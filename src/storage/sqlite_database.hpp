@@ -97,6 +97,7 @@ class SqliteDatabase final : public Database {
   sqlite3* handle() const { return connection_; }
 
  private:
+  void switch_to_wal();
   void open();
   void execute(std::string_view sql, std::string_view action);
   void begin_immediate(std::string_view action);
