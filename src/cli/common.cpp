@@ -40,7 +40,7 @@ void add_db_options(CLI::App& command, GlobalOptions& options) {
       ->capture_default_str();
   command.add_option("--run-tickers-table", options.db.tables.run_tickers, "Per-ticker run digest table")
       ->capture_default_str();
-  command.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error")
+  command.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
 }

@@ -129,10 +129,10 @@ void register_data_commands(CLI::App& app, GlobalOptions& options, int& exit_sta
   add_db_options(*gen, options);
   gen->add_option("--tickers", generate_arguments->tickers, "Number of tickers (G00001, ...)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100'000'000).description("a whole number of at least 1"));
   gen->add_option("--days", generate_arguments->days, "Weekdays of history per ticker")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1'000'000).description("a whole number of at least 1"));
   gen->add_option("--end-date", generate_arguments->end_date,
                   "Last date (YYYY-MM-DD); histories end on the last weekday on or before it")
       ->capture_default_str();

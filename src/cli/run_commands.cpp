@@ -40,6 +40,8 @@ run::RunOptions to_run_options(const JobFlags& flags, const GlobalOptions& globa
   options.mode = mode;
   options.db = global.db;
   options.db.uri = resolve_db_uri(global.db.uri);
+  options.db.create_if_missing = false;
+  storage::backend_of(options.db.uri);  // an unknown scheme fails here, before mpirun starts
 
   if (!flags.date.empty()) options.as_of = parse_date_or_throw(flags.date, "--date");
   if (!flags.from.empty()) options.from = parse_date_or_throw(flags.from, "--from");
@@ -148,11 +150,13 @@ void register_run_commands(CLI::App& app, GlobalOptions& options, int& exit_stat
     setup_logging(options.log_level);
     storage::DbConfig config_a = options.db;
     config_a.uri = resolve_db_uri(options.db.uri);
+    config_a.create_if_missing = false;
     auto database_a = storage::open_database(config_a);
     std::unique_ptr<storage::Database> database_b;
     if (!(*compare_flags)[2].empty()) {
       storage::DbConfig config_b = options.db;
       config_b.uri = (*compare_flags)[2];
+      config_b.create_if_missing = false;
       database_b = storage::open_database(config_b);
     }
     const bool identical = run::compare_runs(*database_a, (*compare_flags)[0], database_b ? *database_b : *database_a,

@@ -44,6 +44,7 @@ struct TickerDigest {
   std::int64_t chunk = 0;
   std::int64_t rows = 0;
   std::string digest;
+  std::int64_t invalid_bars = 0;  // dropped by validation
 };
 
 }  // namespace tasnap

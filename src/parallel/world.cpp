@@ -33,7 +33,7 @@ void serialize(Archive& archive, tasnap::RankTelemetry& t, unsigned) {
 
 template <class Archive>
 void serialize(Archive& archive, tasnap::TickerDigest& d, unsigned) {
-  archive& d.ticker& d.rank& d.chunk& d.rows& d.digest;
+  archive& d.ticker& d.rank& d.chunk& d.rows& d.invalid_bars& d.digest;
 }
 
 template <class Archive>

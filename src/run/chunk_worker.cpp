@@ -14,8 +14,23 @@ namespace tasnap::run {
 
 namespace {
 
-// Bad bars are logged for this many tickers per rank; later ones are only counted.
+// Bad bars and skipped tickers are logged for this many tickers per rank;
+// later ones are only counted.
 constexpr std::int64_t kMaxTickersWithBadBarsLogged = 20;
+constexpr std::int64_t kMaxTickersSkippedLogged = 20;
+
+std::string describe_skip(engine::SkipReason reason, const ChunkContext& context) {
+  const std::string range = context.mode == Mode::run
+                                ? "on " + format_date(context.as_of)
+                                : "between " + format_date(context.from) + " and " + format_date(context.as_of);
+  switch (reason) {
+    case engine::SkipReason::no_bars: return "no bars up to " + format_date(context.as_of) + " in the price table";
+    case engine::SkipReason::no_valid_bars: return "every bar up to " + format_date(context.as_of) + " is invalid";
+    case engine::SkipReason::no_bar_on_date: return "no valid bar " + range;
+    case engine::SkipReason::none: break;
+  }
+  return "no row";
+}
 
 std::string describe_bad_bars(const engine::BadBarReport& report) {
   std::string text;
@@ -109,10 +124,12 @@ void ChunkWorker::attempt(const parallel::Chunk& chunk, ChunkTally& tally) {
     ++tally.tickers;
     tally.invalid_bars += bad_bars_.count;
     if (bad_bars_.count > 0) log_bad_bars(chunk, ticker);
+    if (skip != engine::SkipReason::none) log_skipped_ticker(chunk, ticker, skip);
     TickerDigest ticker_digest;
     ticker_digest.ticker = ticker;
     ticker_digest.rank = context_.rank;
     ticker_digest.chunk = chunk.index;
+    ticker_digest.invalid_bars = bad_bars_.count;
     Digest digest;
     for (std::size_t i = rows_before; i < rows_.size(); ++i) digest.add(rows_[i]);
     tally.digest.merge(digest);
@@ -160,6 +177,18 @@ void ChunkWorker::log_bad_bars(const parallel::Chunk& chunk, const std::string& 
   if (tickers_with_bad_bars_logged_ == kMaxTickersWithBadBarsLogged) {
     spdlog::warn("rank={} further tickers with invalid bars are counted in telemetry but not logged",
                  context_.rank);
+  }
+}
+
+void ChunkWorker::log_skipped_ticker(const parallel::Chunk& chunk, const std::string& ticker,
+                                     engine::SkipReason reason) {
+  ++tickers_skipped_logged_;
+  if (tickers_skipped_logged_ > kMaxTickersSkippedLogged) return;
+
+  spdlog::warn("rank={} chunk={} ticker={} skipped: {}", context_.rank, chunk.index, ticker,
+               describe_skip(reason, context_));
+  if (tickers_skipped_logged_ == kMaxTickersSkippedLogged) {
+    spdlog::warn("rank={} further skipped tickers are counted in telemetry but not logged", context_.rank);
   }
 }
 

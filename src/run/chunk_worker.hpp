@@ -72,6 +72,7 @@ class ChunkWorker {
   void attempt(const parallel::Chunk& chunk, ChunkTally& tally);
   void flush_rows(ChunkTally& tally, bool& transaction_open);
   void log_bad_bars(const parallel::Chunk& chunk, const std::string& ticker);
+  void log_skipped_ticker(const parallel::Chunk& chunk, const std::string& ticker, engine::SkipReason reason);
   void merge(const ChunkTally& tally);
 
   storage::Database& database_;
@@ -88,6 +89,7 @@ class ChunkWorker {
   std::vector<TickerDigest> ticker_digests_;
   std::string last_error_;
   std::int64_t tickers_with_bad_bars_logged_ = 0;
+  std::int64_t tickers_skipped_logged_ = 0;
 };
 
 }  // namespace tasnap::run

@@ -67,6 +67,10 @@ void explain_ticker(storage::Database& database_a, const storage::RunRecord& a, 
     if (match == by_date_b.end()) continue;
     if (print_first_column_difference(row, *match->second, out)) return;
   }
+  if (a.as_of_date != b.as_of_date || a.from_date != b.from_date) {
+    out << "  the runs cover different dates, so no stored row of one matches a row of the other\n";
+    return;
+  }
   out << "  the rows of one run were overwritten by a later run, so column values cannot be shown; compare the "
          "runs in separate databases (--db-b) to see them\n";
 }

@@ -257,7 +257,7 @@ std::optional<std::string> parse_row(const std::vector<std::string_view>& fields
 
   const auto date_text = trim(field(1));
   const auto date = parse_date(date_text);
-  if (!date) return "invalid trade_date " + quoted_value(date_text) + " (expected YYYY-MM-DD)";
+  if (!date) return "invalid trade_date " + quoted_value(date_text) + " (expected a calendar date as YYYY-MM-DD)";
   row.trade_date = *date;
 
   std::array<double*, 4> prices = {&row.open, &row.high, &row.low, &row.close};

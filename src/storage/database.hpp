@@ -36,6 +36,10 @@ struct TableNames {
 struct DbConfig {
   std::string uri;
   TableNames tables;
+
+  // Whether a missing SQLite file is created. The run, backfill and compare
+  // commands set it to false, so a mistyped path fails without leaving a file.
+  bool create_if_missing = true;
 };
 
 enum class Backend { sqlite, postgresql };

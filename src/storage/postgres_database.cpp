@@ -53,7 +53,7 @@ constexpr std::array<std::string_view, schema::kRunRankColumns.size()> kRunRankT
     "double precision", "bigint", "text", "text", "text"};
 
 constexpr std::array<std::string_view, schema::kRunTickerColumns.size()> kRunTickerTypes = {
-    "text NOT NULL", "text NOT NULL", "integer", "bigint", "bigint", "text"};
+    "text NOT NULL", "text NOT NULL", "integer", "bigint", "bigint", "bigint", "text"};
 
 template <std::size_t N>
 std::vector<ColumnDef> zip_columns(const std::array<std::string_view, N>& names,
@@ -949,6 +949,7 @@ void PostgresDatabase::finish_run(const RunRecord& run, std::span<const RankTele
     ticker_rows.add_int32(ticker.rank);
     ticker_rows.add_int64(ticker.chunk);
     ticker_rows.add_int64(ticker.rows);
+    ticker_rows.add_int64(ticker.invalid_bars);
     ticker_rows.add_text(ticker.digest);
   }
   const std::string ticker_data = ticker_rows.finish();
@@ -1058,7 +1059,7 @@ std::vector<RankTelemetry> PostgresDatabase::run_ranks(std::string_view run_id) 
 }
 
 std::vector<TickerDigest> PostgresDatabase::run_tickers(std::string_view run_id) {
-  const std::string sql = "SELECT ticker, \"rank\", chunk, \"rows\", digest FROM " +
+  const std::string sql = "SELECT ticker, \"rank\", chunk, \"rows\", invalid_bars, digest FROM " +
                           quote_identifier(config_.tables.run_tickers) +
                           " WHERE run_id = $1 ORDER BY ticker COLLATE \"C\"";
   const Result result =
@@ -1071,7 +1072,8 @@ std::vector<TickerDigest> PostgresDatabase::run_tickers(std::string_view run_id)
                                    .rank = static_cast<int>(int_at(r, row, 1)),
                                    .chunk = int_at(r, row, 2),
                                    .rows = int_at(r, row, 3),
-                                   .digest = text_at(r, row, 4)});
+                                   .digest = text_at(r, row, 5),
+                                   .invalid_bars = int_at(r, row, 4)});
   }
   return tickers;
 }

@@ -36,8 +36,8 @@ inline constexpr std::array<std::string_view, 24> kRunRankColumns = {
     "skipped_no_bar_on_date", "retries", "connect_seconds", "read_seconds", "compute_seconds",
     "write_seconds", "total_seconds", "peak_rss_kib", "digest", "error", "failed_chunks"};
 
-inline constexpr std::array<std::string_view, 6> kRunTickerColumns = {
-    "run_id", "ticker", "rank", "chunk", "rows", "digest"};
+inline constexpr std::array<std::string_view, 7> kRunTickerColumns = {
+    "run_id", "ticker", "rank", "chunk", "rows", "invalid_bars", "digest"};
 
 // The failed_chunks column of the run ranks table: chunk indices joined by
 // commas, e.g. "3,7,11"; empty when none failed.

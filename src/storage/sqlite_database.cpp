@@ -9,6 +9,7 @@
 #include <limits>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -112,8 +113,8 @@ constexpr std::array<std::string_view, 24> kRunRankTypes = {
     "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER",
     "REAL", "REAL", "REAL", "REAL", "REAL", "INTEGER", "TEXT", "TEXT", "TEXT"};
 
-constexpr std::array<std::string_view, 6> kRunTickerTypes = {
-    "TEXT NOT NULL", "TEXT NOT NULL", "INTEGER", "INTEGER", "INTEGER", "TEXT"};
+constexpr std::array<std::string_view, 7> kRunTickerTypes = {
+    "TEXT NOT NULL", "TEXT NOT NULL", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "TEXT"};
 
 // A JSON array of strings, for json_each(): one bound parameter carries any
 // number of tickers.
@@ -274,7 +275,12 @@ void SqliteDatabase::throw_error(int code, std::string_view action) const {
 void SqliteDatabase::open() {
   // SQLite creates a new file with mode 0644 less the umask and never
   // truncates an existing one.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (!config_.create_if_missing && !std::filesystem::exists(path_)) {
+    throw DatabaseError("SQLite database file '" + path_ + "' does not exist. Check the path, or create the "
+                        "database with: tasnap init --db sqlite:" + path_);
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (config_.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   const int code = sqlite3_open_v2(path_.c_str(), &connection_, flags, nullptr);
   if (code != SQLITE_OK) {
     const std::string detail = connection_ ? sqlite3_errmsg(connection_) : sqlite3_errstr(code);
@@ -814,7 +820,8 @@ void SqliteDatabase::finish_run(const RunRecord& run, std::span<const RankTeleme
       insert_ticker.bind_int64(3, ticker.rank);
       insert_ticker.bind_int64(4, ticker.chunk);
       insert_ticker.bind_int64(5, ticker.rows);
-      insert_ticker.bind_text(6, ticker.digest);
+      insert_ticker.bind_int64(6, ticker.invalid_bars);
+      insert_ticker.bind_text(7, ticker.digest);
       insert_ticker.run();
     }
     commit_chunk();
@@ -956,7 +963,8 @@ std::vector<TickerDigest> SqliteDatabase::run_tickers(std::string_view run_id) {
     ticker.rank = static_cast<int>(statement.column_int64(2));
     ticker.chunk = statement.column_int64(3);
     ticker.rows = statement.column_int64(4);
-    ticker.digest = statement.column_text(5);
+    ticker.invalid_bars = statement.column_int64(5);
+    ticker.digest = statement.column_text(6);
     tickers.push_back(std::move(ticker));
   }
   return tickers;

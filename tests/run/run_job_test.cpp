@@ -259,6 +259,46 @@ TEST_F(RunJobTest, IdleRanksStillReport) {
   EXPECT_EQ(telemetry["status"], "succeeded");
 }
 
+TEST_F(RunJobTest, InvalidBarsCountedPerTicker) {
+  testing::TempDir dir;
+  const std::string uri = make_loaded_sqlite(dir, "prices.db");
+
+  // 30 weekday bars ending on the run date, three of them invalid.
+  const auto csv = dir / "bad.csv";
+  {
+    std::ofstream out(csv);
+    out << "ticker,trade_date,open,high,low,close,adj_close,volume,split_factor\n";
+    Date date = *parse_date(kDate);
+    for (int written = 0; written < 30; date.days -= 1) {
+      if (weekday_of(date) >= 5) continue;
+      const bool invalid = written == 3 || written == 7 || written == 11;
+      out << "BADBARS," << format_date(date) << ",10," << (invalid ? "9" : "11") << ",9.5,10.5,,1000,\n";
+      ++written;
+    }
+  }
+  const auto loaded = run_command(tasnap() + " load --db " + quote(uri) + " " + quote(csv.string()));
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+
+  const nlohmann::json telemetry = run_under_mpirun(uri, 2, 5, dir);
+  ASSERT_FALSE(telemetry.is_null());
+  std::int64_t rank_total = 0;
+  for (const auto& rank : telemetry["ranks"]) rank_total += rank["invalid_bars"].get<std::int64_t>();
+  EXPECT_EQ(rank_total, 3);
+
+  auto database = storage::open_database(config(uri));
+  bool found = false;
+  for (const TickerDigest& digest : database->run_tickers(telemetry["run_id"].get<std::string>())) {
+    if (digest.ticker == "BADBARS") {
+      found = true;
+      EXPECT_EQ(digest.invalid_bars, 3);
+      EXPECT_EQ(digest.rows, 1);
+    } else {
+      EXPECT_EQ(digest.invalid_bars, 0) << digest.ticker;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(RunJobTest, CompareReportsIdenticalAndDifferentRuns) {
   testing::TempDir dir;
   const std::string uri_a = make_loaded_sqlite(dir, "a.db");
