@@ -8,7 +8,7 @@
 #
 # Environment (defaults in brackets): BENCH_DIR, the server folder [.pgdata-bench];
 # TASNAP_PG_PORT, the server's port, which only names its Unix socket [55432];
-# BUILD_DIR [build-backfill]; REPS, repetitions per measurement [3];
+# BUILD_DIR [build, as made by tools/build.sh]; REPS, repetitions per measurement [3];
 # TICKERS [10200], DAYS [1260], SMALL_TICKERS [2000]; CHUNK, the ticker chunk size [250].
 #
 # Generated databases are kept between invocations (a database comment records
@@ -20,7 +20,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench_dir=$(realpath -m "${BENCH_DIR:-$root/.pgdata-bench}")
-build_dir=$root/${BUILD_DIR:-build-backfill}
+build_dir=$root/${BUILD_DIR:-build}
 tasnap=$build_dir/src/cli/tasnap
 reps=${REPS:-3}
 chunk=${CHUNK:-250}
