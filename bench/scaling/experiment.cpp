@@ -107,7 +107,7 @@ RunResult run_once(const ExperimentOptions& options, const std::filesystem::path
   launch.job_args = job_arguments(options, telemetry_path);
   launch.log_file = work_dir / (tag + ".log");
 
-  // The load before the run tells a slow run on a busy host from a slow tasnap.
+  // The load average before the run separates a slow run on a busy host from a slow tasnap.
   double load_average = std::numeric_limits<double>::quiet_NaN();
   getloadavg(&load_average, 1);
   const LaunchResult launched = run_launch(launch);

@@ -21,9 +21,9 @@ struct GlobalOptions {
   char** argv = nullptr;
 };
 
-// Sends log lines to stderr as "<time> [rank R] <level>: <message>"; the rank
+// Sends log lines to stderr as "<time> [rank R] <level>: <message>". The rank
 // tag appears when rank >= 0. Ranks above 0 log warnings and errors only,
-// unless the level asks for debug or trace.
+// unless the level is debug or trace.
 void setup_logging(const std::string& level, int rank = -1);
 
 // Adds --db, --prices-table, --snapshots-table, --runs-table, --run-ranks-table,

@@ -38,9 +38,9 @@ std::optional<Date> parse_date(std::string_view text) {
   return Date{static_cast<std::int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count())};
 }
 
-Date parse_date_or_throw(std::string_view text, std::string_view what) {
+Date parse_date_or_throw(std::string_view text, std::string_view field) {
   if (const auto date = parse_date(text)) return *date;
-  throw InputError("Invalid date for " + std::string(what) + ": '" + std::string(text) +
+  throw InputError("Invalid date for " + std::string(field) + ": '" + std::string(text) +
                    "'. Expected a calendar date in the form YYYY-MM-DD, e.g. 2021-04-21.");
 }
 

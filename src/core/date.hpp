@@ -21,7 +21,7 @@ struct Date {
 std::optional<Date> parse_date(std::string_view text);
 
 // Parses "YYYY-MM-DD" or throws InputError naming the flag or field and the value.
-Date parse_date_or_throw(std::string_view text, std::string_view what);
+Date parse_date_or_throw(std::string_view text, std::string_view field);
 
 std::string format_date(Date date);
 

@@ -11,8 +11,8 @@ namespace tasnap::engine {
 
 namespace {
 
-// The longest volatility window, in log returns: the rows of dates from i on
-// read the log returns from i + 1 - kVolatilityWindow on.
+// The maximum volatility window, in log returns. The rows of bars i and later
+// read the log returns from index i + 1 - kVolatilityWindow on.
 constexpr std::size_t kVolatilityWindow = 60;
 
 // The full-history indicator series, one element per prepared bar.

@@ -1,7 +1,7 @@
 // The snapshot engine: from one ticker's raw bars to its snapshot rows.
 //
 // This is the only engine header the run and the backfill include. It does no
-// I/O and knows nothing of storage or MPI.
+// I/O and depends on neither storage nor MPI.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 
 namespace tasnap::engine {
 
-// Why a requested ticker produced no row.
+// The reason a requested ticker produced no row.
 enum class SkipReason { none, no_bars, no_valid_bars, no_bar_on_date };
 
 std::string_view to_string(SkipReason reason);

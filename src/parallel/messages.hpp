@@ -1,4 +1,4 @@
-// What ranks exchange during a run: the setup rank 0 broadcasts, progress
+// Messages between ranks during a run: the setup rank 0 broadcasts, progress
 // notes sent as chunks finish, and the report each rank sends at the end.
 #pragma once
 

@@ -53,7 +53,8 @@ class ChunkWorker {
   std::vector<TickerDigest>& ticker_digests() { return ticker_digests_; }
 
  private:
-  // What one attempt at a chunk produced; merged into the totals only on commit.
+  // Counts and digests of one attempt at a chunk, merged into the totals only
+  // once the chunk is committed.
   struct ChunkTally {
     std::int64_t tickers = 0;
     std::int64_t bars_read = 0;

@@ -123,11 +123,11 @@ Plan plan_run(storage::Database& database, const RunOptions& options, int world_
   if (universe.empty()) {
     universe = database.tickers_with_bars_between(from, record.as_of_date);
     if (universe.empty()) {
-      const std::string what = options.mode == Mode::run ? "on " + format_date(from)
+      const std::string range_text = options.mode == Mode::run ? "on " + format_date(from)
                                                          : "between " + format_date(from) + " and " +
                                                                format_date(record.as_of_date);
-      throw InputError("No ticker has a bar " + what + ". The latest date with bars is " + format_date(*latest) +
-                       "; give a date that has bars.");
+      throw InputError("No ticker has a bar " + range_text + ". The latest date with bars is " + format_date(*latest) +
+                       ". Give a date that has bars.");
     }
   }
   parallel::sort_universe(universe);

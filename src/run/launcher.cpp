@@ -23,7 +23,7 @@ int default_workers() { return std::clamp(physical_cores() - 1, 1, 8); }
 void relaunch_under_mpirun(int workers, const std::vector<std::string>& args) {
   if (geteuid() == 0 && !std::getenv("OMPI_ALLOW_RUN_AS_ROOT")) {
     throw InputError(
-        "Open MPI refuses to start ranks as root. Set OMPI_ALLOW_RUN_AS_ROOT=1 and "
+        "Open MPI does not start ranks as root unless allowed. Set OMPI_ALLOW_RUN_AS_ROOT=1 and "
         "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 in the environment, or run tasnap as another user.");
   }
 

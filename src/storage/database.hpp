@@ -1,9 +1,9 @@
 // The storage interface shared by the PostgreSQL and SQLite backends.
 //
-// It is split by role so the run depends only on what it uses: a PriceSource
-// reads price history per chunk (a faster history source, such as a packed
-// per-ticker cache, can implement just this), a SnapshotSink upserts snapshot
-// rows chunk by chunk, and a RunLog keeps the run and rank records.
+// It is split by role, so the run depends only on what it uses. A PriceSource
+// reads price history per chunk; a faster history source, such as a packed
+// per-ticker cache, can implement just this role. A SnapshotSink upserts
+// snapshot rows chunk by chunk, and a RunLog keeps the run and rank records.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +31,8 @@ struct TableNames {
   std::string run_tickers = "tasnap_run_tickers";
 };
 
-// Where to connect. `uri` is "sqlite:PATH", a "postgresql://" or "postgres://"
-// URI, or a libpq key=value string.
+// Connection settings. `uri` is "sqlite:PATH", a "postgresql://" or
+// "postgres://" URI, or a libpq key=value string.
 struct DbConfig {
   std::string uri;
   TableNames tables;

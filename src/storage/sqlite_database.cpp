@@ -459,9 +459,9 @@ void SqliteDatabase::upsert_prices(std::span<const PriceRow> rows) {
 
   begin_immediate("start the price upsert transaction");
   try {
-    // SQLite cannot store a NaN as a REAL (it would become NULL, and a NULL
-    // adj_close means "no adjustment" where the NaN means an invalid bar), so
-    // a NaN input value is stored as the text 'NaN' and read back as NaN.
+    // SQLite stores a NaN REAL as NULL, and a NULL adj_close means "no
+    // adjustment" where a NaN marks an invalid bar. So a NaN input value is
+    // stored as the text 'NaN' and read back as NaN.
     const auto bind_price = [&statement](int index, double value) {
       if (std::isnan(value)) {
         statement.bind_text(index, "NaN");

@@ -447,8 +447,8 @@ TEST(BackfillJob, PostgresRowsEqualNightlyRunsAndSqlite) {
   EXPECT_EQ(keys_of(rows), bar_keys(uris[0], from, kLastDate));
   expect_runs_match_backfill(rows, uris[1], {from, "2020-08-31", "2021-04-19", kLastDate}, dir);
 
-  // A rerun over stored rows, and a backfill over a database that already holds
-  // the nightly runs' dates, upsert the same rows.
+  // A rerun over stored rows, and a backfill over a database that already
+  // contains the nightly runs' dates, upsert the same rows.
   const nlohmann::json rerun = run_backfill(uris[0], 2, 7, from, kLastDate, dir);
   EXPECT_EQ(rerun["status"], "succeeded");
   EXPECT_EQ(rerun["digest"], backfill["digest"]);

@@ -85,7 +85,7 @@ class RunJobTest : public ::testing::Test {
   }
 };
 
-TEST_F(RunJobTest, SqliteDigestsEqualForEveryRankCountAndChunkSize) {
+TEST_F(RunJobTest, SqliteRunsMatchAcrossRanksAndChunks) {
   testing::TempDir dir;
   const std::string uri = make_loaded_sqlite(dir, "prices.db");
   const auto tickers = universe(uri);

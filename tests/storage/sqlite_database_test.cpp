@@ -282,7 +282,7 @@ TEST_F(SqliteDatabaseTest, ReconnectKeepsData) {
   EXPECT_EQ(database_->describe(), "sqlite:" + file_.string());
 }
 
-TEST_F(SqliteDatabaseTest, NaNInputValuesReadBackAsNaNNotNull) {
+TEST_F(SqliteDatabaseTest, NaNReadsBackAsNaN) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   PriceRow row = bar("NANADJ", "2021-04-20", 10.0);
   row.adj_close = nan;
